@@ -1,0 +1,128 @@
+"""The assembly model: named parts in a kinematic tree, geometry in local frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Part:
+    """One named piece of a machine.
+
+    Attributes
+    ----------
+    name : str
+        Unique name within the assembly.
+    parent : str or None
+        Name of the parent part; ``None`` for a root.
+    local : ndarray, shape (4, 4)
+        Rest pose of this part's frame relative to its parent's frame (metres).
+        The frame's origin is the part's default pivot.
+    vertices : ndarray, shape (n, 3), float
+        Geometry in the part's own frame, metres. Empty for a pure group node.
+    faces : ndarray, shape (m, 3), int
+        Triangles indexing ``vertices``.
+    colors : ndarray, shape (n, 3), uint8
+        Per-vertex base colour from the file (material or vertex colours).
+    source : str
+        Where the part came from (file and node), for messages.
+    """
+
+    name: str
+    parent: str | None = None
+    local: np.ndarray = field(default_factory=lambda: np.eye(4))
+    vertices: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int64))
+    colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.uint8))
+    source: str = ""
+
+    @property
+    def has_geometry(self) -> bool:
+        """True when the part has triangles of its own."""
+        return len(self.faces) > 0
+
+
+class Assembly:
+    """Parts keyed by name, in parent-before-child order.
+
+    Parameters
+    ----------
+    parts : iterable of Part
+        Parents must come before their children.
+    """
+
+    def __init__(self, parts=()):
+        self.parts: dict[str, Part] = {}
+        for part in parts:
+            self.add(part)
+
+    def add(self, part: Part) -> None:
+        """Add ``part``; its parent must already be present."""
+        if part.name in self.parts:
+            raise ValueError(f"part {part.name!r} defined twice")
+        if part.parent is not None and part.parent not in self.parts:
+            raise ValueError(f"part {part.name!r}: unknown parent {part.parent!r}")
+        self.parts[part.name] = part
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.parts
+
+    def __getitem__(self, name: str) -> Part:
+        return self.parts[name]
+
+    def __iter__(self):
+        return iter(self.parts.values())
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def children(self, name: str | None) -> list[str]:
+        """Names of the direct children of ``name`` (roots for ``None``)."""
+        return [p.name for p in self if p.parent == name]
+
+    def ancestors(self, name: str) -> list[str]:
+        """Names from the part's parent up to its root."""
+        out, parent = [], self.parts[name].parent
+        while parent is not None:
+            out.append(parent)
+            parent = self.parts[parent].parent
+        return out
+
+    def world_transforms(self, joints: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """World matrix of every part's frame.
+
+        ``world(p) = world(parent) @ local(p) @ joint(p)``: a joint motion is
+        expressed in the part's own frame, so children follow their parents.
+
+        Parameters
+        ----------
+        joints : dict of str to ndarray, optional
+            Joint motion (4x4, in the part's frame) per moving part.
+        """
+        joints = joints or {}
+        world: dict[str, np.ndarray] = {}
+        for part in self:  # parents come first
+            m = part.local if part.parent is None else world[part.parent] @ part.local
+            joint = joints.get(part.name)
+            world[part.name] = m if joint is None else m @ joint
+        return world
+
+    def bounds(self) -> np.ndarray:
+        """Axis-aligned bounds of the rest pose as ``[[xmin, ymin, zmin], [xmax, ymax, zmax]]``."""
+        world = self.world_transforms()
+        pts = [
+            p.vertices @ world[p.name][:3, :3].T + world[p.name][:3, 3]
+            for p in self
+            if p.has_geometry
+        ]
+        if not pts:
+            return np.zeros((2, 3))
+        allpts = np.concatenate(pts)
+        return np.array([allpts.min(axis=0), allpts.max(axis=0)])
+
+    @property
+    def n_triangles(self) -> int:
+        """Total triangle count."""
+        return sum(len(p.faces) for p in self)

@@ -1,0 +1,55 @@
+"""Colour rule: a value through a named colour map and range -> RGB."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import vtk
+
+#: Colour of a part whose signal has no value yet: a flat mid grey, never a map colour.
+NO_DATA_RGB = np.array([128, 128, 128], dtype=np.uint8)
+_N = 256
+
+
+def known_colormap(name: str) -> bool:
+    """True if ``name`` is a colour map we can draw."""
+    return name in matplotlib.colormaps
+
+
+class ColourRule:
+    """Maps values to colours through a named colour map over ``[low, high]``.
+
+    Values outside the range clamp to its ends; ``None`` or NaN gives
+    :data:`NO_DATA_RGB`.
+
+    Parameters
+    ----------
+    cmap : str
+        A matplotlib colour map name, e.g. ``"inferno"``.
+    low, high : float
+        The values drawn at the map's two ends.
+    """
+
+    def __init__(self, cmap: str, low: float, high: float):
+        self.cmap, self.low, self.high = cmap, float(low), float(high)
+        samples = matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, _N))
+        self.table = np.round(samples[:, :3] * 255).astype(np.uint8)
+
+    def rgb(self, value: float | None) -> np.ndarray:
+        """The colour for one value, as 3 uint8."""
+        if value is None or math.isnan(value):
+            return NO_DATA_RGB
+        t = (value - self.low) / (self.high - self.low)
+        return self.table[int(round(min(max(t, 0.0), 1.0) * (_N - 1)))]
+
+    def lookup_table(self) -> vtk.vtkLookupTable:
+        """A VTK lookup table of the same map and range (for the colour legend)."""
+        lut = vtk.vtkLookupTable()
+        lut.SetNumberOfTableValues(_N)
+        lut.SetTableRange(self.low, self.high)
+        for i, (r, g, b) in enumerate(self.table / 255.0):
+            lut.SetTableValue(i, r, g, b, 1.0)
+        lut.Build()
+        return lut

@@ -1,0 +1,244 @@
+"""Draw an assembly with few actors and recolour, move and hide parts in place.
+
+Parts that never move share one merged mesh; every part that moves (and the
+parts that ride on it) forms a rigid group with one merged mesh and one actor whose
+user matrix follows the joint. Colours live in one uint8 RGB point array per
+group, rewritten in place; hidden parts are flagged in VTK's ghost array, so nothing
+is rebuilt after start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyvista as pv
+import vtk
+
+from meshes import Assembly
+
+_HIDDEN_CELL = 32  # vtkDataSetAttributes::HIDDENCELL
+_FEATURE_ANGLE = 35.0  # degrees: sharper edges are drawn as edges, not smoothed
+
+
+@dataclass
+class _Group:
+    root: str | None  # the moving part this group rides on; None = static
+    mesh: pv.PolyData
+    actor: vtk.vtkActor
+    point_part: np.ndarray  # part index per point
+    cell_part: np.ndarray  # part index per cell
+    base_rgb: np.ndarray  # colours from the file
+    parts: frozenset  # part indices present in this group
+    dirty: bool = True
+
+
+class PartMeshes:
+    """The VTK view of an assembly.
+
+    Parameters
+    ----------
+    plotter : pyvista.Plotter
+        Where the actors go (an offscreen plotter or a Qt interactor).
+    assembly : Assembly
+        The machine.
+    moving : iterable of str
+        Parts that will get joint motions; each starts a rigid group.
+    """
+
+    def __init__(self, plotter: pv.Plotter, assembly: Assembly, moving=()):
+        self.plotter = plotter
+        self.assembly = assembly
+        self.names = list(assembly.parts)
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.moving = [name for name in self.names if name in set(moving)]
+        self.joints: dict[str, np.ndarray] = {}
+        n = len(self.names)
+        self._override = np.zeros((n, 3), dtype=np.uint8)
+        self._has_override = np.zeros(n, dtype=bool)
+        self._hidden = np.zeros(n, dtype=bool)
+        self._subtree = self._subtrees()
+        rest = assembly.world_transforms()
+        self._rest = rest
+        self.groups = [g for g in (self._build_group(root, rest) for root in [None, *self.moving]) if g]
+        self._group_of_actor = {id(g.actor): g for g in self.groups}
+        self._picker = vtk.vtkCellPicker()
+        self._picker.SetTolerance(0.002)
+        self._highlight: tuple[str, vtk.vtkActor, _Group] | None = None
+        self.flush()
+
+    # -- building -----------------------------------------------------------------
+
+    def _subtrees(self) -> dict[str, np.ndarray]:
+        members: dict[str, list[int]] = {name: [] for name in self.names}
+        for name in self.names:
+            for owner in [name, *self.assembly.ancestors(name)]:
+                members[owner].append(self.index[name])
+        return {name: np.array(idx, dtype=np.int64) for name, idx in members.items()}
+
+    def group_root(self, name: str) -> str | None:
+        """The moving part that ``name`` rides on (itself if it moves), or None."""
+        moving = set(self.moving)
+        for candidate in [name, *self.assembly.ancestors(name)]:
+            if candidate in moving:
+                return candidate
+        return None
+
+    def _build_group(self, root: str | None, rest: dict) -> _Group | None:
+        to_root = np.eye(4) if root is None else np.linalg.inv(rest[root])
+        points, faces, colors, point_part, cell_part = [], [], [], [], []
+        offset = 0
+        for part in self.assembly:
+            if not part.has_geometry or self.group_root(part.name) != root:
+                continue
+            m = to_root @ rest[part.name]
+            points.append(part.vertices @ m[:3, :3].T + m[:3, 3])
+            faces.append(part.faces + offset)
+            colors.append(part.colors)
+            point_part.append(np.full(len(part.vertices), self.index[part.name]))
+            cell_part.append(np.full(len(part.faces), self.index[part.name]))
+            offset += len(part.vertices)
+        if not points:
+            return None
+        tri = np.concatenate(faces)
+        mesh = pv.PolyData(np.concatenate(points), np.hstack([np.full((len(tri), 1), 3), tri]).ravel())
+        mesh.point_data["part"] = np.concatenate(point_part).astype(np.int32)
+        mesh.point_data["base_rgb"] = np.concatenate(colors).astype(np.uint8)
+        mesh.cell_data["part"] = np.concatenate(cell_part).astype(np.int32)
+        # Split at sharp edges so machined faces look flat and round parts smooth.
+        mesh = mesh.compute_normals(split_vertices=True, feature_angle=_FEATURE_ANGLE,
+                                    consistent_normals=False, auto_orient_normals=False)
+        base = np.array(mesh.point_data["base_rgb"])
+        mesh.point_data["rgb"] = base.copy()
+        mesh.cell_data[vtk.vtkDataSetAttributes.GhostArrayName()] = np.zeros(mesh.n_cells, np.uint8)
+        actor = self.plotter.add_mesh(mesh, scalars="rgb", rgb=True, smooth_shading=True,
+                                      specular=0.25, specular_power=20, show_scalar_bar=False,
+                                      reset_camera=False)
+        cell_part = np.array(mesh.cell_data["part"])
+        return _Group(root, mesh, actor, np.array(mesh.point_data["part"]), cell_part, base,
+                      frozenset(np.unique(cell_part).tolist()))
+
+    # -- updates --------------------------------------------------------------------
+
+    def set_colour(self, name: str, rgb) -> None:
+        """Colour ``name`` and every part under it; ``None`` restores the file colours."""
+        idx = self._subtree[name]
+        if rgb is None:
+            self._has_override[idx] = False
+        else:
+            self._override[idx] = rgb
+            self._has_override[idx] = True
+        self._mark(idx)
+
+    def colour_of(self, name: str) -> np.ndarray | None:
+        """Current override colour of a part, or None when it shows its file colour."""
+        i = self.index[name]
+        return self._override[i].copy() if self._has_override[i] else None
+
+    def set_visible(self, name: str, visible: bool) -> None:
+        """Show or hide ``name`` and every part under it."""
+        idx = self._subtree[name]
+        self._hidden[idx] = not visible
+        self._mark(idx)
+
+    def is_visible(self, name: str) -> bool:
+        """False if the part is hidden."""
+        return not self._hidden[self.index[name]]
+
+    def set_joint(self, name: str, matrix: np.ndarray) -> None:
+        """Set the joint motion (4x4, in the part's frame) of a moving part."""
+        self.joints[name] = matrix
+
+    def _mark(self, idx: np.ndarray) -> None:
+        touched = set(idx.tolist())
+        for group in self.groups:
+            if not group.dirty and not touched.isdisjoint(group.parts):
+                group.dirty = True
+
+    def flush(self) -> None:
+        """Write pending colours, visibility and joint matrices into VTK, in place."""
+        for group in self.groups:
+            if group.dirty:
+                pp = group.point_part
+                rgb = group.mesh.point_data["rgb"]
+                rgb[:] = np.where(self._has_override[pp][:, None], self._override[pp], group.base_rgb)
+                ghost = group.mesh.cell_data[vtk.vtkDataSetAttributes.GhostArrayName()]
+                ghost[:] = np.where(self._hidden[group.cell_part], _HIDDEN_CELL, 0)
+                group.mesh.Modified()
+                group.dirty = False
+        worlds = self.world_transforms()
+        for group in self.groups:
+            if group.root is not None:
+                group.actor.user_matrix = worlds[group.root]
+        if self._highlight is not None:
+            _, actor, group = self._highlight
+            actor.SetUserMatrix(group.actor.GetUserMatrix())
+
+    def world_transforms(self) -> dict[str, np.ndarray]:
+        """Current world matrix of every part's frame."""
+        return self.assembly.world_transforms(self.joints)
+
+    # -- queries --------------------------------------------------------------------
+
+    def pick(self, x: int, y: int) -> str | None:
+        """Name of the visible part under display pixel ``(x, y)`` (origin bottom left)."""
+        if not self._picker.Pick(x, y, 0, self.plotter.renderer):
+            return None
+        group = self._group_of_actor.get(id(self._picker.GetActor()))
+        cell = self._picker.GetCellId()
+        if group is None or cell < 0:
+            return None
+        return self.names[group.cell_part[cell]]
+
+    def bounds(self, name: str | None = None) -> np.ndarray | None:
+        """World bounds ``[[min], [max]]`` of a part and its children at the current pose."""
+        worlds = self.world_transforms()
+        idx = self._subtree[name] if name else np.arange(len(self.names))
+        pts = []
+        for i in idx:
+            part = self.assembly[self.names[i]]
+            if part.has_geometry and not self._hidden[i]:
+                m = worlds[part.name]
+                lo, hi = part.vertices.min(axis=0), part.vertices.max(axis=0)
+                corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+                pts.append(corners @ m[:3, :3].T + m[:3, 3])
+        if not pts:
+            return None
+        allpts = np.concatenate(pts)
+        return np.array([allpts.min(axis=0), allpts.max(axis=0)])
+
+    def highlight(self, name: str | None) -> None:
+        """Outline ``name`` (and its children) in the view; ``None`` clears it."""
+        if self._highlight is not None:
+            self.plotter.remove_actor(self._highlight[1], render=False)
+            self._highlight = None
+        if name is None:
+            return
+        idx = set(self._subtree[name].tolist())
+        for group in self.groups:
+            cells = np.flatnonzero(np.isin(group.cell_part, list(idx)))
+            if len(cells):
+                break
+        else:
+            return
+        piece = group.mesh.extract_cells(cells).extract_surface()
+        silhouette = vtk.vtkPolyDataSilhouette()
+        silhouette.SetInputData(piece)
+        silhouette.SetCamera(self.plotter.renderer.GetActiveCamera())
+        silhouette.SetEnableFeatureAngle(True)
+        silhouette.SetFeatureAngle(_FEATURE_ANGLE + 25)
+        silhouette.BorderEdgesOn()
+        mapper = vtk.vtkPolyDataMapper()
+        mapper.SetInputConnection(silhouette.GetOutputPort())
+        mapper.SetResolveCoincidentTopologyToPolygonOffset()
+        actor = vtk.vtkActor()
+        actor.SetMapper(mapper)
+        prop = actor.GetProperty()
+        prop.SetColor(1.0, 0.85, 0.0)
+        prop.SetLineWidth(3.0)
+        prop.SetLighting(False)
+        actor.SetUserMatrix(group.actor.GetUserMatrix())
+        silhouette.SetProp3D(actor)
+        self.plotter.add_actor(actor, reset_camera=False, pickable=False, render=False)
+        self._highlight = (name, actor, group)
+        self.flush()

@@ -1,0 +1,561 @@
+"""Build the two sample machines of the digital-twin viewer as glTF binaries.
+
+Outputs, written next to this script (units: metres, Z up):
+
+* ``pump/pump_skid.glb``   - centrifugal pump skid: base frame, motor, coupling,
+  bearing housings, shaft, impeller inside a cut-away volute casing, suction and
+  discharge spools with gate valves (rising stems, handwheels), flow meter and
+  pressure gauges.
+* ``robot/robot_cell.glb`` - six-axis-style robot arm on a pedestal next to a
+  belt conveyor.
+
+Every part is a named glTF node carrying one mesh (group nodes carry none).
+All node rotations are identity; movable parts have their node origin on their
+joint/pivot so a viewer can animate them by changing the node transform only.
+Single-coloured parts use a PBR ``baseColorFactor``; multi-coloured parts use a
+white base colour plus per-vertex colours (``COLOR_0``).
+
+Run from the repository root (needs trimesh >= 4 and manifold3d)::
+
+    python resources/machines/build_samples.py
+"""
+import os
+
+import numpy as np
+import trimesh
+from trimesh.visual.material import PBRMaterial
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+X, Y, Z = np.eye(3)
+AXIS_Z = 0.55  # pump shaft centre-line height
+
+YELLOW, BLUE_GREY, STEEL = (214, 170, 40), (60, 90, 130), (150, 150, 155)
+ORANGE, BRONZE, RAL_BLUE = (230, 120, 30), (180, 130, 60), (30, 80, 160)
+PIPE, VALVE, RED = (120, 125, 130), (75, 78, 84), (200, 30, 30)
+BRIGHT, DARK, WHITE, BLACK = (200, 200, 205), (50, 50, 55), (235, 235, 230), (30, 30, 32)
+ROBOT, PED_GREY, ALU, CARTON = (240, 120, 20), (140, 140, 145), (175, 178, 182), (170, 125, 75)
+
+
+# --------------------------------------------------------------------- shapes
+def v3(*c):
+    """Return ``c`` as a float numpy 3-vector."""
+    return np.array(c, dtype=float)
+
+
+def unit(a):
+    """Return vector ``a`` normalised to unit length."""
+    a = np.asarray(a, dtype=float)
+    return a / np.linalg.norm(a)
+
+
+def basis(axis):
+    """Return two unit vectors ``(u, v)`` perpendicular to ``axis`` and to each other."""
+    a = unit(axis)
+    u = unit(np.cross(X if abs(a[0]) < 0.9 else Y, a))
+    return u, np.cross(a, u)
+
+
+def cyl(r, p0, p1, sections=32):
+    """Solid cylinder of radius ``r`` between points ``p0`` and ``p1``."""
+    return trimesh.creation.cylinder(radius=r, segment=[p0, p1], sections=sections)
+
+
+def tube(r_in, r_out, p0, p1, sections=40):
+    """Hollow cylinder (pipe) between points ``p0`` and ``p1``."""
+    return trimesh.creation.annulus(r_min=r_in, r_max=r_out, segment=[p0, p1], sections=sections)
+
+
+def box(lo, hi):
+    """Axis-aligned box from corner ``lo`` to corner ``hi``."""
+    return trimesh.creation.box(bounds=[lo, hi])
+
+
+def hull(points):
+    """Convex hull of a point cloud as a closed mesh."""
+    return trimesh.convex.convex_hull(np.asarray(points, dtype=float))
+
+
+def frustum(p0, p1, r0, r1, sections=32):
+    """Truncated cone between ``p0`` (radius ``r0``) and ``p1`` (radius ``r1``)."""
+    u, v = basis(np.subtract(p1, p0))
+    t = np.linspace(0, 2 * np.pi, sections, endpoint=False)
+    ring = np.outer(np.cos(t), u) + np.outer(np.sin(t), v)
+    return hull(np.vstack([p0 + r0 * ring, p1 + r1 * ring]))
+
+
+def taper(p0, p1, u, size0, size1):
+    """Tapered rectangular beam from ``p0`` to ``p1``; ``size = (along u, along v)``."""
+    u = unit(u)
+    v = np.cross(unit(np.subtract(p1, p0)), u)
+    pts = [p + su * a * u / 2 + sv * b * v / 2
+           for p, (a, b) in ((p0, size0), (p1, size1)) for su in (-1, 1) for sv in (-1, 1)]
+    return hull(pts)
+
+
+def bolts(center, axis, radius, n, size, length, phase=0.0):
+    """Hex bolt heads on a circle of ``radius`` around ``center``, sticking out along ``axis``."""
+    u, v = basis(axis)
+    heads = []
+    for k in range(n):
+        a = phase + 2 * np.pi * k / n
+        p = center + radius * (np.cos(a) * u + np.sin(a) * v)
+        heads.append(cyl(size, p - 0.004 * unit(axis), p + length * unit(axis), sections=6))
+    return heads
+
+
+def flange(center, axis, r_bore, r_out, t=0.022, n=8):
+    """Pipe flange (annulus plus bolt heads) starting at ``center`` extending ``t`` along ``axis``."""
+    a = unit(axis)
+    ring = tube(r_bore, r_out, center, center + t * a, sections=48)
+    pcd = 0.5 * (r_bore + r_out) + 0.15 * (r_out - r_bore)
+    return [ring] + bolts(center - 0.008 * a, a, pcd, n, 0.008, t + 0.016, np.pi / n)
+
+
+def boolean(op, meshes):
+    """Run a manifold3d boolean (``'union' | 'difference' | 'intersection'``)."""
+    return getattr(trimesh.boolean, op)(meshes, engine="manifold")
+
+
+# ------------------------------------------------------------- scene plumbing
+def paint(meshes, rgb):
+    """Pair every mesh of ``meshes`` with colour ``rgb`` -> list of ``(mesh, rgb)``."""
+    return [(m, tuple(rgb)) for m in (meshes if isinstance(meshes, (list, tuple)) else [meshes])]
+
+
+def assemble(parts, name, metallic=0.3, rough=0.55):
+    """Merge coloured parts into one mesh with a PBR material.
+
+    Parameters
+    ----------
+    parts : list of (trimesh.Trimesh, tuple)
+        Meshes with their RGB colours.
+    name : str
+        Material name.
+    metallic, rough : float
+        PBR metallic and roughness factors.
+
+    Returns
+    -------
+    trimesh.Trimesh
+        Single mesh; one colour -> ``baseColorFactor``, several -> vertex colours.
+    """
+    verts, faces, cols, offset = [], [], [], 0
+    for mesh, rgb in parts:
+        verts.append(mesh.vertices)
+        faces.append(mesh.faces + offset)
+        cols.append(np.tile((*rgb, 255), (len(mesh.vertices), 1)))
+        offset += len(mesh.vertices)
+    mesh = trimesh.Trimesh(np.vstack(verts), np.vstack(faces), process=False)
+    colours = {rgb for _, rgb in parts}
+    base = (*colours.pop(), 255) if len(colours) == 1 else (255, 255, 255, 255)
+    mesh.visual = trimesh.visual.TextureVisuals(material=PBRMaterial(
+        name=name, baseColorFactor=base, metallicFactor=metallic, roughnessFactor=rough))
+    if base == (255, 255, 255, 255) and len(parts) > 1:
+        mesh.visual.vertex_attributes["color"] = np.vstack(cols).astype(np.uint8)
+    return mesh
+
+
+class Rig:
+    """A node tree under construction; meshes are given in world coordinates.
+
+    Parameters
+    ----------
+    root : str
+        Name of the empty root group node.
+    """
+
+    def __init__(self, root):
+        self.scene = trimesh.Scene()
+        self.origin = {root: np.zeros(3)}
+        self.scene.graph.update(frame_to=root, frame_from=self.scene.graph.base_frame,
+                                matrix=np.eye(4))
+
+    def add(self, name, parent, parts, origin=(0, 0, 0), metallic=0.3, rough=0.55):
+        """Add node ``name`` under ``parent`` with its frame origin at world point ``origin``.
+
+        The node transform is a pure translation; the world-space mesh is
+        shifted so its vertices are expressed in the node's local frame.
+        """
+        origin = np.asarray(origin, dtype=float)
+        mesh = assemble(parts, name, metallic, rough)
+        mesh.apply_translation(-origin)
+        matrix = trimesh.transformations.translation_matrix(origin - self.origin[parent])
+        self.scene.add_geometry(mesh, node_name=name, geom_name=name,
+                                parent_node_name=parent, transform=matrix)
+        self.origin[name] = origin
+
+    def export(self, path):
+        """Write the scene as GLB to ``path`` (directories created as needed)."""
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.scene.export(path, file_type="glb")
+
+
+# ------------------------------------------------------------------ pump skid
+def ibeam(lo, hi, along, tf=0.012, tw=0.009):
+    """I-beam filling the box ``lo``..``hi`` with its web along axis index ``along`` (0=X, 1=Y)."""
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    side = 1 - along
+    mid = 0.5 * (lo[side] + hi[side])
+    web_lo, web_hi = lo.copy(), hi.copy()
+    web_lo[side], web_hi[side] = mid - tw / 2, mid + tw / 2
+    return [box(lo, [*hi[:2], lo[2] + tf]), box([*lo[:2], hi[2] - tf], hi), box(web_lo, web_hi)]
+
+
+def base_frame():
+    """Skid base frame: two I-beam rails, cross beams, motor and pump pads, lifting lugs."""
+    m = []
+    for y in (-0.36, 0.36):
+        m += ibeam([-1.05, y - 0.05, 0], [1.15, y + 0.05, 0.16], along=0)
+        for x in (-1.05, 1.15):
+            m.append(tube(0.018, 0.04, [x - 0.04 * np.sign(x), y + 0.05 * np.sign(y), 0.11],
+                          [x - 0.04 * np.sign(x), y + 0.062 * np.sign(y), 0.11], 20))
+    for x in (-1.0, -0.55, -0.1, 0.45, 1.1):
+        m += ibeam([x - 0.045, -0.31, 0], [x + 0.045, 0.31, 0.16], along=1)
+    m.append(box([-0.98, -0.27, 0.16], [-0.30, 0.27, 0.20]))  # motor pad
+    m.append(box([-0.14, -0.22, 0.16], [0.56, 0.22, 0.24]))   # pump pedestal
+    return paint(m, YELLOW)
+
+
+def motor():
+    """TEFC induction motor along +X: finned body, fan cowl, end shield, terminal box, feet."""
+    body = [cyl(0.18, [-0.95, 0, AXIS_Z], [-0.40, 0, AXIS_Z], 48)]
+    for a in np.arange(40) * 2 * np.pi / 40:
+        if abs(a - np.pi) > 0.45:  # leave the underside free for the feet
+            rib = box([-0.92, -0.0035, 0.17], [-0.43, 0.0035, 0.207])
+            body.append(rib.apply_transform(trimesh.transformations.rotation_matrix(a, X))
+                        .apply_translation([0, 0, AXIS_Z]))
+    body.append(cyl(0.195, [-1.03, 0, AXIS_Z], [-0.945, 0, AXIS_Z], 48))  # fan cowl
+    body += [tube(r - 0.012, r, [-1.036, 0, AXIS_Z], [-1.03, 0, AXIS_Z], 40) for r in (0.06, 0.11, 0.16)]
+    body.append(frustum(v3(-0.40, 0, AXIS_Z), v3(-0.35, 0, AXIS_Z), 0.17, 0.12))  # end shield
+    body.append(cyl(0.06, [-0.35, 0, AXIS_Z], [-0.33, 0, AXIS_Z]))
+    for x in (-0.85, -0.50):  # feet
+        body.append(box([x - 0.05, -0.23, 0.20], [x + 0.05, 0.23, 0.23]))
+        body.append(box([x - 0.04, -0.14, 0.23], [x + 0.04, 0.14, 0.42]))
+    body.append(box([-0.72, -0.09, 0.70], [-0.52, 0.09, 0.82]))   # terminal box
+    body.append(box([-0.73, -0.10, 0.82], [-0.51, 0.10, 0.835]))  # its lid
+    body.append(cyl(0.018, [-0.62, -0.09, 0.75], [-0.62, -0.13, 0.75], 16))  # cable gland
+    eye = trimesh.creation.torus(0.03, 0.008, 24, 8)
+    eye.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, X))
+    eye.apply_translation([-0.82, 0, AXIS_Z + 0.22])
+    body.append(eye)
+    steel = [cyl(0.028, [-0.34, 0, AXIS_Z], [-0.26, 0, AXIS_Z]),            # shaft end
+             box([-0.66, -0.186, 0.50], [-0.56, -0.182, 0.56])]                # name plate
+    return paint(body, BLUE_GREY) + paint(steel, BRIGHT)
+
+
+def bearing_housing(x):
+    """Pedestal bearing block centred on the shaft line at ``x``."""
+    c = v3(x, 0, AXIS_Z)
+    m = [box([x - 0.05, -0.12, 0.24], [x + 0.05, 0.12, 0.27]),            # sole plate
+         box([x - 0.035, -0.09, 0.27], [x + 0.035, 0.09, AXIS_Z - 0.05]),  # pedestal web
+         tube(0.031, 0.09, c - 0.065 * X, c + 0.065 * X, 48),
+         tube(0.031, 0.075, c - 0.08 * X, c + 0.08 * X, 48),               # end covers
+         cyl(0.008, c + 0.085 * Z, c + 0.115 * Z, 8)]                      # grease nipple
+    for sx in (-1, 1):
+        m += bolts(c + sx * 0.08 * X, sx * X, 0.058, 4, 0.007, 0.01, np.pi / 4)
+        m.append(cyl(0.012, [x, sx * 0.095, 0.27], [x, sx * 0.095, 0.285], 6))
+    return paint(m, STEEL)
+
+
+def coupling():
+    """Jaw coupling: two hubs, spider jaws, set screws (deliberately not rotationally symmetric)."""
+    hubs = [cyl(0.065, [-0.29, 0, AXIS_Z], [-0.235, 0, AXIS_Z], 40),
+            cyl(0.065, [-0.205, 0, AXIS_Z], [-0.15, 0, AXIS_Z], 40)]
+    u, v = Y, Z
+    jaws = []
+    for k in range(6):
+        a = 2 * np.pi * k / 6
+        d = np.cos(a) * u + np.sin(a) * v
+        p = v3(-0.22, 0, AXIS_Z) + 0.042 * d
+        jaws.append(cyl(0.016, p - 0.018 * X, p + 0.018 * X, 12))
+    screws = [cyl(0.009, v3(x, 0, AXIS_Z) + 0.06 * Z, v3(x, 0, AXIS_Z) + 0.08 * Z, 6)
+              for x in (-0.262, -0.178)]
+    screws += bolts(v3(-0.15, 0, AXIS_Z), X, 0.045, 3, 0.008, 0.012)
+    return paint(hubs, ORANGE) + paint(jaws, BLACK) + paint(screws, DARK)
+
+
+def impeller():
+    """Open centrifugal impeller: backplate, hub, nut and six backward-curved vanes."""
+    m = [cyl(0.175, [0.372, 0, AXIS_Z], [0.384, 0, AXIS_Z], 64),
+         cyl(0.05, [0.36, 0, AXIS_Z], [0.44, 0, AXIS_Z], 32),
+         cyl(0.03, [0.44, 0, AXIS_Z], [0.46, 0, AXIS_Z], 6)]
+    s = np.linspace(0, 1, 9)
+    for k in range(6):
+        ang = 2 * np.pi * k / 6 + 1.1 * s
+        rad = 0.045 + 0.125 * s
+        pts = np.column_stack([rad * np.cos(ang), rad * np.sin(ang)])
+        height = 0.055 - 0.025 * s
+        for i in range(len(s) - 1):
+            t = unit(pts[i + 1] - pts[i])
+            n = np.array([-t[1], t[0]]) * 0.004
+            quad = [(p + sn * n, h) for p, h in ((pts[i], height[i]), (pts[i + 1], height[i + 1]))
+                    for sn in (-1, 1)]
+            m.append(hull([[xx, q[0], AXIS_Z + q[1]] for q, h in quad for xx in (0.38, 0.384 + h)]))
+    return paint(m, BRONZE)
+
+
+def volute(x0, x1, r0, r1, n=96):
+    """Spiral volute prism between ``x0`` and ``x1``; radius grows from ``r0`` to ``r1``."""
+    th = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    r = r0 + (r1 - r0) * th / (2 * np.pi)
+    verts = np.vstack([[0, 0], np.column_stack([r * np.cos(th), r * np.sin(th)])])
+    faces = [[0, i + 1, (i + 1) % n + 1] for i in range(n)]
+    mesh = trimesh.creation.extrude_triangulation(verts, faces, height=x1 - x0)
+    frame = np.eye(4)
+    frame[:3, :3] = np.column_stack([Z, -Y, X])  # local u -> Z, v -> -Y, extrusion -> X
+    frame[:3, 3] = [x0, 0, AXIS_Z]
+    return mesh.apply_transform(frame)
+
+
+def casing():
+    """Volute casing with suction/discharge nozzles, cut away in the front-upper quadrant."""
+    c = v3(0.42, 0, AXIS_Z)
+    solid = boolean("union", [
+        volute(0.34, 0.50, 0.215, 0.285),
+        cyl(0.13, [0.27, 0, AXIS_Z], [0.345, 0, AXIS_Z], 48),          # seal housing / back cover
+        cyl(0.2, [0.325, 0, AXIS_Z], [0.345, 0, AXIS_Z], 64),
+        cyl(0.095, c + 0.0 * X, [0.62, 0, AXIS_Z], 48),                # suction nozzle
+        cyl(0.14, [0.62, 0, AXIS_Z], [0.645, 0, AXIS_Z], 48),
+        cyl(0.075, c, [0.42, 0, 0.90], 48),                           # discharge nozzle
+        cyl(0.12, [0.42, 0, 0.90], [0.42, 0, 0.925], 48),
+        box([0.36, -0.2, 0.24], [0.48, 0.2, 0.27]), box([0.37, -0.09, 0.27], [0.47, 0.09, 0.36])])
+    hollow = boolean("difference", [
+        solid, volute(0.36, 0.48, 0.19, 0.262),
+        cyl(0.036, [0.25, 0, AXIS_Z], [0.37, 0, AXIS_Z]),
+        cyl(0.076, [0.45, 0, AXIS_Z], [0.66, 0, AXIS_Z], 48),
+        cyl(0.057, c, [0.42, 0, 0.95], 48),
+        box([0.30, -0.5, AXIS_Z], [0.60, 0.0, AXIS_Z + 0.30])])         # the cut-away
+    m = [hollow]
+    m += bolts(v3(0.645, 0, AXIS_Z), X, 0.115, 8, 0.008, 0.012, np.pi / 8)
+    m += bolts(v3(0.42, 0, 0.925), Z, 0.097, 8, 0.007, 0.012, np.pi / 8)
+    m += bolts(v3(0.325, 0, AXIS_Z), -X, 0.17, 10, 0.008, 0.012)
+    return paint(m, RAL_BLUE)
+
+
+def handwheel(center, radius):
+    """Valve handwheel around ``center`` (axis +Z): rim, hub, three spokes and a spinner knob."""
+    rim = trimesh.creation.torus(radius, 0.011, 48, 12).apply_translation(center)
+    m = [rim, cyl(0.024, center - 0.02 * Z, center + 0.02 * Z, 24)]
+    for a in (np.pi / 2, np.pi / 2 + 2 * np.pi / 3, np.pi / 2 + 4 * np.pi / 3):
+        d = v3(np.cos(a), np.sin(a), 0)
+        m.append(cyl(0.007, center + 0.02 * d, center + radius * d, 10))
+    knob = center + radius * X
+    m.append(cyl(0.009, knob, knob + 0.06 * Z, 12))
+    return paint(m, RED)
+
+
+def gate_valve(c, run, r_pipe, length):
+    """Flanged rising-stem gate valve centred at ``c`` in a pipe running along ``run``.
+
+    Returns
+    -------
+    tuple
+        ``(body_parts, stem_parts, stem_origin, wheel_parts, wheel_centre)``, world coordinates.
+    """
+    run = unit(run)
+    squash = np.eye(4)
+    squash[:3, :3] += (0.55 - 1) * np.outer(run, run)
+    squash[:3, 3] = -squash[:3, :3] @ c + c
+    rf = r_pipe * 1.75
+    body = [cyl(r_pipe * 1.15, c - run * length / 2, c + run * length / 2, 40),
+            cyl(r_pipe * 1.3, c - Z * r_pipe * 1.3, c + Z * r_pipe * 1.6, 40).apply_transform(squash)]
+    for s in (-1, 1):
+        body += flange(c + s * run * length / 2, -s * run, r_pipe * 0.9, rf, 0.024)
+    top = c + Z * r_pipe * 1.6
+    body.append(cyl(r_pipe * 1.45, top, top + 0.022 * Z, 40).apply_transform(squash))
+    body += bolts(top, Z, r_pipe * 1.22, 6, 0.007, 0.034)
+    bonnet = top + (0.022 + 1.6 * r_pipe) * Z
+    body.append(frustum(top + 0.022 * Z, bonnet, r_pipe * 0.75, r_pipe * 0.42))
+    yoke = bonnet + (0.12 + 0.9 * r_pipe) * Z
+    for s in (-1, 1):
+        p = bonnet + s * run * r_pipe * 0.6
+        body.append(taper(p, yoke + s * run * r_pipe * 0.6, run, (0.02, 0.04), (0.02, 0.04)))
+    body.append(taper(yoke - 0.012 * Z, yoke + 0.012 * Z, run, (r_pipe * 1.4, 0.05), (r_pipe * 1.4, 0.05)))
+    body.append(cyl(0.028, yoke + 0.012 * Z, yoke + 0.04 * Z, 6))
+    wheel_c = yoke + 0.06 * Z
+    stem = paint(cyl(0.011, bonnet, wheel_c + 0.13 * Z, 16), BRIGHT)
+    return paint(body, VALVE), stem, bonnet, handwheel(wheel_c, 0.08 + r_pipe), wheel_c
+
+
+def gauge(base, top, face):
+    """Dial pressure gauge on a stalk from ``base`` to ``top``; dial faces ``face``."""
+    face = unit(face)
+    dc = top + 0.06 * Z
+    needle_dir = unit(np.cross(Z, face) + Z)
+    m = paint([cyl(0.007, base, top, 12), box(top - [0.018] * 3, top + [0.018] * 3),
+               cyl(0.007, top, dc, 12), cyl(0.05, dc - 0.015 * face, dc + 0.015 * face, 32),
+               tube(0.043, 0.052, dc + 0.012 * face, dc + 0.02 * face, 32)], STEEL)
+    m += paint(cyl(0.044, dc + 0.014 * face, dc + 0.017 * face, 32), WHITE)
+    m += paint(cyl(0.002, dc + 0.019 * face, dc + 0.019 * face + 0.035 * needle_dir, 6), RED)
+    return m
+
+
+def flow_meter(c, run, r_pipe):
+    """Inline magnetic flow meter with flanges and a round transmitter head on top."""
+    run = unit(run)
+    m = paint([cyl(r_pipe * 1.5, c - 0.09 * run, c + 0.09 * run, 40)]
+              + flange(c - 0.11 * run, run, r_pipe, r_pipe * 1.9, 0.022)
+              + flange(c + 0.11 * run, -run, r_pipe, r_pipe * 1.9, 0.022), (90, 120, 150))
+    head = c + (r_pipe * 1.5 + 0.12) * Z
+    m += paint([cyl(0.022, c, head, 16), cyl(0.065, head - 0.04 * Z, head + 0.05 * Z, 32),
+                cyl(0.035, head + 0.05 * Z, head + 0.08 * Z, 6)], BRIGHT)
+    m += paint(box(head + [-0.03, -0.068, -0.02], head + [0.03, -0.05, 0.03]), BLACK)
+    return m
+
+
+def build_pump(path):
+    """Build the centrifugal pump skid and write it to ``path``; returns the :class:`Rig`."""
+    rig = Rig("skid")
+    rig.add("base_frame", "skid", base_frame(), metallic=0.2)
+    rig.add("motor", "skid", motor(), metallic=0.2, rough=0.45)
+    rig.add("bearing_de", "skid", bearing_housing(-0.05), metallic=0.7, rough=0.4)
+    rig.add("bearing_nde", "skid", bearing_housing(0.17), metallic=0.7, rough=0.4)
+    shaft_origin = v3(0.0, 0, AXIS_Z)
+    shaft = paint([cyl(0.03, [-0.21, 0, AXIS_Z], [0.445, 0, AXIS_Z], 32),
+                   box([-0.19, -0.006, AXIS_Z + 0.024], [-0.12, 0.006, AXIS_Z + 0.036])], BRIGHT)  # key
+    rig.add("shaft", "skid", shaft, shaft_origin, metallic=0.9, rough=0.25)
+    rig.add("coupling", "shaft", coupling(), shaft_origin, metallic=0.3)
+    rig.add("impeller", "shaft", impeller(), shaft_origin, metallic=0.8, rough=0.35)
+    rig.add("casing", "skid", casing(), metallic=0.2, rough=0.5)
+
+    # suction: nozzle flange at x=0.645, valve at x=0.915, open spool end at x=1.245
+    rs, ax = 0.084, v3(0, 0, AXIS_Z)
+    suction = [tube(rs - 0.008, rs, ax + 0.66 * X, ax + 0.81 * X), tube(rs - 0.008, rs, ax + 1.02 * X, ax + 1.23 * X),
+               box([1.10, -0.03, 0.16], [1.15, 0.03, AXIS_Z - rs]), box([1.08, -0.07, AXIS_Z - rs - 0.02], [1.17, 0.07, AXIS_Z - rs])]
+    for x0, d in ((0.645, 1), (0.825, -1), (1.005, 1), (1.245, -1)):
+        suction += flange(ax + x0 * X, d * X, rs - 0.008, 0.14)
+    rig.add("suction_pipe", "skid", paint(suction, PIPE), metallic=0.6, rough=0.4)
+    # discharge: up from the nozzle, elbow towards +Y, valve and flow meter in the horizontal run
+    rd, cx, zh, rb = 0.057, 0.42, 1.25, 0.15
+    elbow = boolean("intersection", [
+        trimesh.creation.torus(rb, rd, 48, 24).apply_transform(
+            trimesh.transformations.rotation_matrix(np.pi / 2, Y)).apply_translation([cx, rb, zh - rb]),
+        box([cx - 0.1, -0.1, zh - rb], [cx + 0.1, rb, zh + 0.1])])
+    disch = [tube(rd - 0.007, rd, [cx, 0, 0.945], [cx, 0, zh - rb]), elbow,
+             tube(rd - 0.007, rd, [cx, rb, zh], [cx, 0.30, zh]), tube(rd - 0.007, rd, [cx, 0.48, zh], [cx, 0.86, zh])]
+    disch += flange(v3(cx, 0, 0.925), Z, rd - 0.007, 0.12)
+    for y0, d in ((0.30, -1), (0.48, 1), (0.86, -1)):
+        disch += flange(v3(cx, y0, zh), d * Y, rd - 0.007, 0.11)
+    rig.add("discharge_pipe", "skid", paint(disch, PIPE), metallic=0.6, rough=0.4)
+
+    for name, c, run, r, length in (("suction_valve", ax + 0.915 * X, X, rs, 0.18),
+                                    ("discharge_valve", v3(cx, 0.39, zh), Y, rd, 0.18)):
+        body, stem, stem_o, wheel, wheel_c = gate_valve(c, run, r, length)
+        rig.add(name, "skid", body, c, metallic=0.4, rough=0.5)
+        rig.add(f"{name}_stem", name, stem, stem_o, metallic=0.9, rough=0.2)
+        rig.add(f"{name}_handwheel", name, wheel, wheel_c, metallic=0.2, rough=0.5)
+
+    rig.add("flow_meter", "skid", flow_meter(v3(cx, 0.66, zh), Y, rd), metallic=0.3)
+    rig.add("pressure_gauge_suction", "skid",
+            gauge(ax + 0.74 * X + rs * Z, v3(0.74, 0, 0.76), -Y), metallic=0.5, rough=0.4)
+    rig.add("pressure_gauge_discharge", "skid",
+            gauge(v3(cx, -rd, 1.02), v3(cx, -0.15, 1.02), -Y), metallic=0.5, rough=0.4)
+    rig.export(path)
+    return rig
+
+
+# ----------------------------------------------------------------- robot cell
+SHOULDER, ELBOW = v3(0.08, 0, 1.03), v3(0.08, 0, 1.67)
+WRIST, FLANGE = v3(0.70, 0, 1.67), v3(0.85, 0, 1.67)
+
+
+def pedestal():
+    """Robot riser: base plate with anchor bolts, column, gussets and top flange."""
+    m = [box([-0.35, -0.35, 0], [0.35, 0.35, 0.03]), cyl(0.17, [0, 0, 0.03], [0, 0, 0.60], 48),
+         cyl(0.25, [0, 0, 0.57], [0, 0, 0.60], 48)]
+    for a in np.arange(4) * np.pi / 2 + np.pi / 4:
+        d, t = v3(np.cos(a), np.sin(a), 0), v3(-np.sin(a), np.cos(a), 0)
+        m.append(hull([r * d + h * Z + s * 0.006 * t
+                       for s in (-1, 1) for r, h in ((0.16, 0.03), (0.16, 0.30), (0.31, 0.03))]))
+        m.append(cyl(0.016, 0.44 * d + 0.03 * Z, 0.44 * d + 0.05 * Z, 6))
+    return paint(m, PED_GREY)
+
+
+def turret(o):
+    """Base (axis-1) turret: rotating disc, body, shoulder clevis and axis-1/2 motors."""
+    links = [taper(o + 0.1 * Z + 0.02 * X, SHOULDER - 0.02 * Z, X, (0.40, 0.36), (0.26, 0.34))]
+    links += [taper(SHOULDER - 0.05 * Z + s * 0.15 * Y, SHOULDER + s * 0.15 * Y, X, (0.24, 0.06), (0.24, 0.06))
+              for s in (-1, 1)]
+    joints = [cyl(0.24, o, o + 0.1 * Z, 48), cyl(0.12, SHOULDER - 0.2 * Y, SHOULDER + 0.2 * Y, 40),
+              cyl(0.07, o + [-0.2, 0.1, 0.1], o + [-0.2, 0.1, 0.32], 24),
+              cyl(0.08, SHOULDER + 0.2 * Y, SHOULDER + 0.33 * Y, 32)]
+    return paint(links, ROBOT) + paint(joints, DARK)
+
+
+def upper_arm(o):
+    """Upper arm link pointing up from the shoulder to the elbow."""
+    links = [taper(o, ELBOW, X, (0.2, 0.17), (0.15, 0.15)), cyl(0.1, ELBOW - 0.075 * Y, ELBOW + 0.075 * Y, 40),
+             cyl(0.13, o - 0.12 * Y, o + 0.12 * Y, 40)]
+    joints = [cyl(0.07, ELBOW - 0.16 * Y, ELBOW + 0.16 * Y, 32)]
+    return paint(links, ROBOT) + paint(joints, DARK)
+
+
+def forearm(o):
+    """Forearm from the elbow forward (+X) to the wrist, with rear motor pack."""
+    links = [taper(o - 0.14 * X, o + 0.1 * X, Y, (0.2, 0.2), (0.2, 0.2)),
+             taper(o + 0.1 * X, WRIST - 0.03 * X, Y, (0.17, 0.16), (0.12, 0.12)),
+             cyl(0.075, WRIST - 0.06 * Y, WRIST + 0.06 * Y, 32)]
+    joints = [cyl(0.065, o - 0.32 * X, o - 0.14 * X, 32), cyl(0.05, o + [-0.12, 0.1, 0.0], o + [-0.12, 0.17, 0.0], 24),
+              cyl(0.05, WRIST - 0.09 * Y, WRIST + 0.09 * Y, 24)]
+    return paint(links, ROBOT) + paint(joints, DARK)
+
+
+def wrist(o):
+    """Wrist pitch body ending in the tool flange."""
+    links = [taper(o, FLANGE - 0.03 * X, Y, (0.1, 0.1), (0.09, 0.09))]
+    joints = [cyl(0.045, FLANGE - 0.03 * X, FLANGE, 32)]
+    return paint(links, ROBOT) + paint(joints, DARK)
+
+
+def gripper(o):
+    """Parallel two-finger gripper along +X from the tool flange."""
+    body = [cyl(0.05, o, o + 0.025 * X, 32), box(o + [0.025, -0.075, -0.045], o + [0.13, 0.075, 0.045])]
+    fingers = [box(o + [0.13, s * 0.022, -0.022], o + [0.25, s * 0.04, 0.022]) for s in (-1, 1)]
+    fingers += [box(o + [0.21, s * 0.016, -0.02], o + [0.25, s * 0.022, 0.02]) for s in (-1, 1)]  # pads
+    body.append(cyl(0.012, o + [0.07, 0, 0.045], o + [0.07, 0, 0.075], 12))  # air fitting, top only
+    return paint(body, ALU) + paint(fingers, DARK)
+
+
+def conveyor():
+    """Belt conveyor along Y in front of the robot, with legs, drive and cartons."""
+    x0, x1, top = 0.83, 1.29, 0.80
+    frame = [box([x0 - 0.025, -0.95, 0.70], [x0, 0.95, 0.82]), box([x1, -0.95, 0.70], [x1 + 0.025, 0.95, 0.82])]
+    for y in (-0.85, 0.0, 0.85):
+        for x in (x0 - 0.05, x1):
+            frame.append(box([x, y - 0.025, 0], [x + 0.05, y + 0.025, 0.70]))
+        frame.append(box([x0, y - 0.02, 0.22], [x1, y + 0.02, 0.26]))
+    belt = [box([x0, -0.90, top - 0.03], [x1, 0.90, top])] + [cyl(0.035, [x0, y, top - 0.035], [x1, y, top - 0.035])
+                                                              for y in (-0.9, 0.9)]
+    drive = [cyl(0.06, [x1 + 0.03, -0.9, 0.765], [x1 + 0.28, -0.9, 0.765], 32),
+             box([x1 + 0.025, -0.97, 0.69], [x1 + 0.12, -0.83, 0.84])]
+    cartons = [box([0.90, -0.62, top], [1.16, -0.36, top + 0.20]), box([0.95, -0.10, top], [1.18, 0.12, top + 0.16]),
+               box([0.88, 0.38, top], [1.20, 0.70, top + 0.24])]
+    return paint(frame, ALU) + paint(belt, BLACK) + paint(drive, (40, 70, 140)) + paint(cartons, CARTON)
+
+
+def build_robot(path):
+    """Build the robot cell and write it to ``path``; returns the :class:`Rig`."""
+    rig = Rig("cell")
+    base = v3(0, 0, 0.60)
+    rig.add("pedestal", "cell", pedestal(), metallic=0.3)
+    rig.add("conveyor", "cell", conveyor(), metallic=0.3)
+    rig.add("turret", "pedestal", turret(base), base)
+    rig.add("upper_arm", "turret", upper_arm(SHOULDER), SHOULDER)
+    rig.add("forearm", "upper_arm", forearm(ELBOW), ELBOW)
+    rig.add("wrist", "forearm", wrist(WRIST), WRIST)
+    rig.add("gripper", "wrist", gripper(FLANGE), FLANGE, metallic=0.5)
+    rig.export(path)
+    return rig
+
+
+def main():
+    """Build both sample machines and print a short summary."""
+    for build, rel in ((build_pump, "pump/pump_skid.glb"), (build_robot, "robot/robot_cell.glb")):
+        path = os.path.join(HERE, rel)
+        scene = build(path).scene
+        tris = sum(len(g.faces) for g in scene.geometry.values())
+        print(f"{rel}: {len(scene.geometry)} meshes, {tris} triangles, bounds {scene.bounds.round(3).tolist()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Shared fixtures: a real Mosquitto broker, a publisher, and a small test machine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import paho.mqtt.client as mqtt
+import pytest
+import trimesh
+
+from viewer.live.broker import free_port, wait_for_port
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    """A Mosquitto broker on a free loopback port; yields its URL."""
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, process=proc)
+    yield f"mqtt://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+class Publisher:
+    """A separate paho client, as a plant device would be."""
+
+    def __init__(self, url: str):
+        host, port = url.removeprefix("mqtt://").split(":")
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-publisher")
+        self.client.connect(host, int(port))
+        self.client.loop_start()
+
+    def send(self, topic: str, payload, retain: bool = False) -> None:
+        if isinstance(payload, (dict, list)):
+            payload = json.dumps(payload)
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def publisher(mosquitto):
+    pub = Publisher(mosquitto)
+    yield pub
+    pub.close()
+
+
+def _box(extents, center, rgb):
+    mesh = trimesh.creation.box(extents=extents)
+    mesh.apply_translation(center)
+    mesh.visual.face_colors = [*rgb, 255]
+    return mesh
+
+
+def make_test_machine(folder: Path) -> Path:
+    """A GLB with a base, a bearing, and an arm on a hinge at (0.5, 0, 0.2), axis Y.
+
+    Node tree: rig -> base, bearing, arm (origin at the hinge) -> tip.
+    """
+    scene = trimesh.Scene()
+    scene.graph.update(frame_to="rig", frame_from=scene.graph.base_frame)
+    scene.add_geometry(_box((1.0, 0.6, 0.2), (0, 0, 0.1), (90, 90, 95)), node_name="base",
+                       geom_name="base", parent_node_name="rig")
+    scene.add_geometry(_box((0.3, 0.3, 0.3), (-0.25, 0, 0.35), (200, 200, 200)), node_name="bearing",
+                       geom_name="bearing", parent_node_name="rig")
+    hinge = np.eye(4)
+    hinge[:3, 3] = (0.3, 0, 0.2)
+    scene.add_geometry(_box((0.08, 0.08, 0.6), (0, 0, 0.3), (40, 160, 60)), node_name="arm",
+                       geom_name="arm", parent_node_name="rig", transform=hinge)
+    tip = np.eye(4)
+    tip[:3, 3] = (0, 0, 0.6)
+    scene.add_geometry(_box((0.16, 0.16, 0.1), (0, 0, 0.05), (40, 60, 200)), node_name="tip",
+                       geom_name="tip", parent_node_name="arm", transform=tip)
+    path = folder / "rig.glb"
+    scene.export(path)
+    return path
+
+
+TEST_TWIN = """\
+twin: Test rig
+broker: mqtt://127.0.0.1:1
+parts:
+  - {name: rig, mesh: rig.glb}
+  - {name: arm, axis: [0, 1, 0]}
+signals:
+  temp: {topic: rig/bearing, field: temperature, unit: degC}
+  angle: {topic: rig/arm/angle, unit: deg}
+bindings:
+  - {colour: bearing, signal: temp, cmap: inferno, range: [20, 100]}
+  - {rotate: arm, signal: angle}
+  - {label: bearing, text: "T {temp:.1f} degC"}
+"""
+
+
+@pytest.fixture
+def rig_twin(tmp_path) -> Path:
+    """A twin file for the test machine, next to its GLB."""
+    make_test_machine(tmp_path)
+    path = tmp_path / "rig.twin.yaml"
+    path.write_text(textwrap.dedent(TEST_TWIN))
+    return path
+
+
+def wait_until(predicate, timeout: float = 10.0, step=None):
+    """Poll ``predicate`` (calling ``step`` between polls) until true or time out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if step is not None:
+            step()
+        if predicate():
+            return True
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")

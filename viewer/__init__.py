@@ -1,0 +1,1 @@
+"""TwinView, the application: twin files, live sources, state, scene, Qt and CLI."""

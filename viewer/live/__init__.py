@@ -1,0 +1,1 @@
+"""Live data: MQTT sources, payload decoding, the embedded broker and the simulator."""

@@ -1,0 +1,87 @@
+"""Decode MQTT payloads: plain numbers, or JSON with a field path like ``a.b[0].c``."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
+MAX_PAYLOAD = 256 * 1024  # bytes; larger payloads are refused, not parsed
+
+
+class FieldPathError(ValueError):
+    """A field path is malformed."""
+
+
+class PayloadError(ValueError):
+    """A payload cannot give a number; the message says why."""
+
+
+def parse_field_path(path: str) -> tuple[str | int, ...]:
+    """Split ``"a.b[0].c"`` into ``("a", "b", 0, "c")``.
+
+    Raises
+    ------
+    FieldPathError
+        If the path is empty or malformed.
+    """
+    keys: list[str | int] = []
+    pos = 0
+    for match in _TOKEN.finditer(path):
+        gap = path[pos:match.start()]
+        if gap not in ("", ".") or (gap == "." and not keys):
+            break
+        keys.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        pos = match.end()
+    if not keys or pos != len(path):
+        raise FieldPathError(f"bad field path {path!r} (expected e.g. temperature or bearings[0].temp)")
+    return tuple(keys)
+
+
+def parse_json(payload: bytes):
+    """Parse a JSON payload, raising :class:`PayloadError` with a readable reason."""
+    if len(payload) > MAX_PAYLOAD:
+        raise PayloadError(f"payload too large ({len(payload)} bytes)")
+    try:
+        return json.loads(payload)
+    except UnicodeDecodeError:
+        raise PayloadError("payload is not UTF-8 text") from None
+    except ValueError as exc:
+        raise PayloadError(f"not JSON or a number: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+
+
+def extract(document, keys: tuple) -> float:
+    """The number at ``keys`` in a parsed JSON document.
+
+    Booleans count as 0/1; numeric strings are accepted; NaN and infinities are not.
+    """
+    node = document
+    for key in keys:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            raise PayloadError(f"no field {_format(keys)} in payload") from None
+    return to_number(node)
+
+
+def to_number(node) -> float:
+    """A finite float from a JSON scalar, or :class:`PayloadError`."""
+    if isinstance(node, bool):
+        return 1.0 if node else 0.0
+    if isinstance(node, (int, float)):
+        value = float(node)
+    elif isinstance(node, str):
+        try:
+            value = float(node)
+        except ValueError:
+            raise PayloadError(f"not a number: {node[:40]!r}") from None
+    else:
+        raise PayloadError(f"expected a number, got {type(node).__name__}")
+    if not math.isfinite(value):
+        raise PayloadError(f"not a finite number: {value}")
+    return value
+
+
+def _format(keys: tuple) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")

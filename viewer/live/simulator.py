@@ -1,0 +1,90 @@
+"""The sensor simulator: publishes a twin's ``simulate`` section over MQTT.
+
+Each simulated topic has expressions of ``t`` (seconds since start) that may call
+``noise(sigma)``; with comparisons and ``clamp`` they draw warm-up curves, duty
+cycles and slowly developing faults. It is an ordinary MQTT client, so the viewer
+sees exactly what it would see from a plant.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+from viewer.live.mqtt import parse_broker_url
+from viewer.twin.expr import Expression
+
+#: Names of the simulator-only functions, for the twin checker.
+NOISE_FUNCTIONS = {"noise": lambda sigma: 0.0}
+
+
+class Simulator:
+    """Publishes simulated readings until stopped.
+
+    Parameters
+    ----------
+    url : str
+        Broker URL.
+    topics : list of SimulatedTopic
+        The twin's ``simulate`` entries.
+    seed : int
+        Seed of the noise, so runs repeat.
+    speed : float
+        Simulated seconds per real second (fast-forwards a slow fault).
+    """
+
+    def __init__(self, url: str, topics, seed: int = 7, speed: float = 1.0):
+        self.host, self.port = parse_broker_url(url)
+        self.speed = speed
+        rng = random.Random(seed)
+        functions = {"noise": lambda sigma: rng.gauss(0.0, sigma)}
+        self._jobs = []
+        for sim in topics:
+            if sim.fields is not None:
+                exprs = {k: Expression(v, names=("t",), functions=functions) for k, v in sim.fields.items()}
+            else:
+                exprs = {None: Expression(sim.value, names=("t",), functions=functions)}
+            self._jobs.append((sim.topic, sim.period, exprs))
+        self.published = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="twinview-simulator")
+        self._client.reconnect_delay_set(1, 4)
+
+    def start(self) -> Simulator:
+        """Connect and start publishing in a background thread."""
+        self._client.connect_async(self.host, self.port)
+        self._client.loop_start()
+        self._thread = threading.Thread(target=self._run, name="twinview-simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop publishing and disconnect."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def payload(self, exprs: dict, t: float) -> bytes:
+        """The payload of one topic at simulated time ``t``."""
+        values = {k: round(e({"t": t}), 4) for k, e in exprs.items()}
+        return (json.dumps(values) if None not in values else repr(values[None])).encode()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        due = [0.0] * len(self._jobs)
+        while not self._stop.is_set():
+            now = time.monotonic() - start
+            for i, (topic, period, exprs) in enumerate(self._jobs):
+                if now >= due[i]:
+                    due[i] = now + period
+                    if self._client.is_connected():
+                        self._client.publish(topic, self.payload(exprs, now * self.speed))
+                        self.published += 1
+            self._stop.wait(max(0.0, min(due) - (time.monotonic() - start)))

@@ -1,0 +1,115 @@
+"""Scene: a twin's bindings applied to its VTK view, in place, once per frame."""
+
+from __future__ import annotations
+
+from functools import reduce
+
+import numpy as np
+import pyvista as pv
+
+from overlays import motion
+from overlays.colormap import ColourRule
+from overlays.labels import LabelLayer, LabelRule
+from overlays.legend import add_legend
+from overlays.parts import PartMeshes
+from viewer.twin.loader import Twin
+from viewer.twin.schema import BindingSpec
+
+_MOVES = ("rotate", "translate", "spin")
+BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels read well
+
+
+class Scene:
+    """Draws a twin into ``plotter`` and keeps it in step with the signal values.
+
+    Parameters
+    ----------
+    plotter : pyvista.Plotter
+        An offscreen plotter or a Qt interactor.
+    twin : Twin
+        The loaded twin.
+    """
+
+    def __init__(self, plotter: pv.Plotter, twin: Twin):
+        self.plotter, self.twin = plotter, twin
+        plotter.set_background(BACKGROUND[0], top=BACKGROUND[1])
+        bindings = twin.bindings
+        self.parts = PartMeshes(plotter, twin.assembly, {b.part for b in bindings if b.kind in _MOVES})
+
+        self.colours = [(b, ColourRule(b.cmap, *b.range)) for b in bindings if b.kind == "colour"]
+        for slot, (b, rule) in enumerate(self.colours):
+            unit = twin.signals[b.signal].unit
+            add_legend(plotter.renderer, rule, f"{b.signal} [{unit}]" if unit else b.signal, slot, len(self.colours))
+
+        self.moves: list[tuple[BindingSpec, object]] = []
+        for b in bindings:
+            if b.kind in _MOVES:
+                axis, pivot = twin.joint_axis_pivot(b)
+                self.moves.append((b, motion.Spin(axis, pivot, b.scale) if b.kind == "spin" else (axis, pivot)))
+        self._joint_parts = list(dict.fromkeys(b.part for b, _ in self.moves))
+        self._motion = {id(b): np.eye(4) for b, _ in self.moves}
+
+        self.labels = [(b, LabelRule(b.text)) for b in bindings if b.kind == "label"]
+        self.label_layer = LabelLayer(plotter.renderer, len(self.labels)) if self.labels else None
+        rest = twin.assembly.world_transforms()
+        self._anchors = [self._label_anchor(b.part, rest) for b, _ in self.labels]
+
+        self.sync({name: None for name in twin.signals}, set(twin.signals), dt=0.0, force=True)
+        plotter.view_isometric()
+        plotter.reset_camera()
+
+    def _label_anchor(self, part: str, rest: dict) -> np.ndarray:
+        """Top centre of the part's bounds, in the part's own frame."""
+        bounds = self.parts.bounds(part)
+        if bounds is None:
+            top = rest[part][:3, 3]
+        else:
+            top = np.array([*(bounds[0][:2] + bounds[1][:2]) / 2, bounds[1][2]])
+        return np.linalg.inv(rest[part]) @ np.append(top, 1.0)
+
+    def sync(self, values: dict[str, float | None], dirty: set[str], dt: float, force: bool = False) -> bool:
+        """Apply changed signal values (and ``dt`` seconds of spinning) to the view.
+
+        Returns True when anything visible changed and a render is due.
+        """
+        changed = bool(dirty) or force
+        for b, rule in self.colours:
+            if b.signal in dirty:
+                self.parts.set_colour(b.part, rule.rgb(values.get(b.signal)))
+
+        moved = force
+        for b, how in self.moves:
+            value = values.get(b.signal)
+            if b.kind == "spin":
+                if value:  # a stopped or silent machine does not turn
+                    self._motion[id(b)] = how.advance(value, dt)
+                    moved = True
+            elif b.signal in dirty and value is not None:
+                axis, pivot = how
+                if b.kind == "rotate":
+                    self._motion[id(b)] = motion.rotate(value, axis, pivot, b.scale, b.offset)
+                else:
+                    self._motion[id(b)] = motion.translate(value, axis, b.scale, b.offset)
+                moved = True
+        if moved:
+            for part in self._joint_parts:
+                mats = [self._motion[id(b)] for b, _ in self.moves if b.part == part]
+                self.parts.set_joint(part, reduce(np.matmul, mats))
+        self.parts.flush()
+
+        if self.label_layer is not None and (moved or changed):
+            worlds = self.parts.world_transforms()
+            for i, (b, rule) in enumerate(self.labels):
+                if moved or force or not rule.names.isdisjoint(dirty):
+                    self.label_layer.set(i, (worlds[b.part] @ self._anchors[i])[:3], rule.text(values))
+            self.label_layer.flush()
+        return changed or moved
+
+    def bindings_of(self, part: str) -> list[BindingSpec]:
+        """Bindings that act on ``part`` or on a part it belongs to."""
+        owners = {part, *self.twin.assembly.ancestors(part)}
+        return [b for b in self.twin.bindings if b.part in owners]
+
+    def label_texts(self) -> list[str]:
+        """Current text of every label, in binding order."""
+        return [self.label_layer.text(i) for i in range(len(self.labels))] if self.label_layer else []

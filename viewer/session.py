@@ -1,0 +1,59 @@
+"""A live session: source -> decode -> state -> scene, one step per UI frame."""
+
+from __future__ import annotations
+
+import time
+
+import pyvista as pv
+
+from viewer.live.ingest import Ingest
+from viewer.live.mqtt import ConnectionStatus, MqttSource
+from viewer.scene import Scene
+from viewer.state import TwinState
+from viewer.twin.loader import Twin
+
+
+class Session:
+    """Everything a view of one twin needs, stepped by :meth:`tick`.
+
+    Parameters
+    ----------
+    twin : Twin
+        The loaded twin.
+    plotter : pyvista.Plotter
+        Where to draw.
+    broker_url : str, optional
+        Overrides the twin's broker.
+    """
+
+    def __init__(self, twin: Twin, plotter: pv.Plotter, broker_url: str | None = None):
+        self.twin = twin
+        self.state = TwinState(twin.signals)
+        self.ingest = Ingest(twin.signals)
+        self.scene = Scene(plotter, twin)
+        self.source = MqttSource(broker_url or twin.broker_url, self.ingest.topics)
+        self._last = time.monotonic()
+
+    def start(self) -> None:
+        """Start receiving (returns at once)."""
+        self.source.start()
+
+    def stop(self) -> None:
+        """Stop receiving."""
+        self.source.stop()
+
+    def tick(self) -> bool:
+        """Take what arrived since the last tick into state and scene.
+
+        Returns True when the view changed and should be rendered.
+        """
+        now = time.monotonic()
+        dt, self._last = now - self._last, now
+        updates, errors = self.ingest.decode(self.source.drain())
+        dirty = self.state.apply(updates, errors)
+        return self.scene.sync(self.state.values(), dirty, dt)
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """The broker connection state."""
+        return self.source.status

@@ -1,0 +1,271 @@
+"""Load a twin file: YAML -> schema -> cross-checks -> :class:`Twin`.
+
+Every problem is collected and reported at once as ``FILE:LINE: message``; a user
+never sees a traceback for a mistake in their file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+from pydantic import ValidationError
+
+from meshes import Assembly, MeshImportError, load_assembly
+from meshes.transforms import euler_xyz, translation
+from overlays.colormap import known_colormap
+from viewer.live.payload import FieldPathError, parse_field_path
+from viewer.live.simulator import NOISE_FUNCTIONS
+from viewer.twin.expr import Expression, ExpressionError
+from viewer.twin.schema import BindingSpec, PartSpec, SignalSpec, TwinSpec
+from viewer.twin.yaml_lines import Lines, load_with_lines
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a twin file."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class TwinError(Exception):
+    """The twin file has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(map(str, problems)))
+
+
+@dataclass
+class Signal:
+    """A signal of a loaded twin: its spec and its compiled expression."""
+
+    name: str
+    spec: SignalSpec
+    expr: Expression | None = None
+
+    @property
+    def unit(self) -> str:
+        """Display unit."""
+        return self.spec.unit
+
+
+@dataclass
+class Twin:
+    """A loaded, checked twin: geometry, joints, signals and bindings."""
+
+    name: str
+    path: Path
+    broker_url: str
+    assembly: Assembly
+    joints: dict[str, PartSpec]
+    signals: dict[str, Signal]
+    bindings: list[BindingSpec]
+    spec: TwinSpec
+    notes: list[str] = field(default_factory=list)
+
+    def joint_axis_pivot(self, binding: BindingSpec) -> tuple[np.ndarray, np.ndarray]:
+        """Axis and pivot (part frame) for a transform binding."""
+        joint = self.joints.get(binding.part)
+        axis = binding.axis or (joint.axis if joint else (0.0, 0.0, 1.0))
+        pivot = binding.pivot or (joint.pivot if joint else (0.0, 0.0, 0.0))
+        return np.asarray(axis, float), np.asarray(pivot, float)
+
+
+def load_twin(path, allow_outside: bool = False) -> Twin:
+    """Load and check a twin file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The twin YAML file.
+    allow_outside : bool
+        Let mesh paths leave the twin file's folder.
+
+    Raises
+    ------
+    TwinError
+        Listing every problem with file and line.
+    """
+    path = Path(path)
+    label = str(path)
+    try:
+        data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TwinError([Problem(label, 0, f"cannot read twin file: {exc.strerror}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        raise TwinError([Problem(label, line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise TwinError([Problem(label, 1, "a twin file is a mapping with twin, parts, signals, bindings")])
+
+    try:
+        spec = TwinSpec.model_validate(data)
+    except ValidationError as exc:
+        raise TwinError([_problem_from_pydantic(label, lines, e) for e in exc.errors()]) from None
+
+    checker = _Checker(path, label, lines, allow_outside)
+    twin = checker.build(spec)
+    if checker.problems:
+        raise TwinError(checker.problems)
+    return twin
+
+
+def _problem_from_pydantic(label: str, lines: Lines, error: dict) -> Problem:
+    loc = tuple(error["loc"])
+    where = ".".join(str(p) for p in loc)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}"
+    elif where:
+        message = f"{where}: {message}"
+    return Problem(label, lines.line(loc), message)
+
+
+class _Checker:
+    """Cross-checks a validated spec and builds the twin, collecting problems."""
+
+    def __init__(self, path: Path, label: str, lines: Lines, allow_outside: bool):
+        self.folder = path.parent.resolve()
+        self.path, self.label, self.lines = path, label, lines
+        self.allow_outside = allow_outside
+        self.problems: list[Problem] = []
+
+    def error(self, loc: tuple, message: str) -> None:
+        self.problems.append(Problem(self.label, self.lines.line(loc), message))
+
+    def build(self, spec: TwinSpec) -> Twin:
+        assembly, joints, notes = self._parts(spec.parts)
+        signals = self._signals(spec.signals)
+        self._bindings(spec.bindings, assembly, signals)
+        self._simulation(spec)
+        return Twin(
+            name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,
+            joints=joints, signals=signals, bindings=list(spec.bindings), spec=spec, notes=notes,
+        )
+
+    def _parts(self, parts: list[PartSpec]):
+        assembly, joints, notes = Assembly(), {}, []
+        for i, part in enumerate(parts):
+            loc = ("parts", i)
+            if part.mesh is None:
+                if part.name not in assembly:
+                    self.error(loc + ("name",), f"unknown part {part.name!r}: not a node of a mesh loaded above"
+                               f"{_suggest(part.name, assembly.parts)}")
+                joints[part.name] = part
+                continue
+            file = self._mesh_path(part.mesh, loc + ("mesh",))
+            if file is None:
+                continue
+            if part.parent is not None and part.parent not in assembly:
+                self.error(loc + ("parent",), f"unknown parent {part.parent!r}{_suggest(part.parent, assembly.parts)}")
+                continue
+            try:
+                sub = load_assembly(file, name=part.name, units=part.units)
+            except MeshImportError as exc:
+                self.error(loc + ("mesh",), str(exc))
+                continue
+            notes.append(f"{part.mesh}: units {sub.units}, {sub.n_triangles} triangles, {len(sub)} parts")
+            placement = translation(part.origin or (0, 0, 0)) @ euler_xyz(part.rotation or (0, 0, 0))
+            for p in sub:
+                if p.parent is None:
+                    p.parent, p.local = part.parent, placement @ p.local
+                if p.name in assembly:
+                    self.error(loc + ("mesh",), f"part name {p.name!r} from {part.mesh} is already used "
+                               f"by {assembly[p.name].source}")
+                    break
+                assembly.add(p)
+            joints[part.name] = part
+        return assembly, joints, notes
+
+    def _mesh_path(self, mesh: str, loc: tuple) -> Path | None:
+        file = (self.folder / mesh).resolve()
+        if not self.allow_outside and not file.is_relative_to(self.folder):
+            self.error(loc, f"mesh path {mesh!r} leaves the twin's folder (allow it with --allow-outside)")
+            return None
+        if not file.is_file():
+            self.error(loc, f"mesh file not found: {mesh}")
+            return None
+        return file
+
+    def _signals(self, specs: dict[str, SignalSpec]) -> dict[str, Signal]:
+        signals = {}
+        for name, spec in specs.items():
+            loc = ("signals", name)
+            if not name.isidentifier():
+                self.error(loc, f"signal name {name!r} must be a word (letters, digits, _)")
+                continue
+            signal = Signal(name, spec)
+            if spec.expr is not None:
+                try:
+                    signal.expr = Expression(spec.expr, names=("value",))
+                except ExpressionError as exc:
+                    self.error(loc + ("expr",), f"signal {name}: {exc}")
+            if spec.field is not None:
+                try:
+                    parse_field_path(spec.field)
+                except FieldPathError as exc:
+                    self.error(loc + ("field",), f"signal {name}: {exc}")
+            signals[name] = signal
+        return signals
+
+    def _bindings(self, bindings: list[BindingSpec], assembly: Assembly, signals: dict) -> None:
+        for i, b in enumerate(bindings):
+            loc = ("bindings", i)
+            if b.part not in assembly:
+                self.error(loc + (b.kind,), f"unknown part {b.part!r}{_suggest(b.part, assembly.parts)}")
+            if b.signal is not None and b.signal not in signals:
+                self.error(loc + ("signal",), f"unknown signal {b.signal!r}{_suggest(b.signal, signals)}")
+            if b.kind == "colour" and not known_colormap(b.cmap):
+                self.error(loc + ("cmap",), f"unknown colour map {b.cmap!r} (e.g. inferno, viridis, coolwarm, turbo)")
+            if b.kind == "label":
+                for name in _template_fields(b.text, loc, self):
+                    if name not in signals:
+                        self.error(loc + ("text",), f"label text names unknown signal {name!r}"
+                                   f"{_suggest(name, signals)}")
+
+    def _simulation(self, spec: TwinSpec) -> None:
+        for i, sim in enumerate(spec.simulate):
+            exprs = sim.fields.items() if sim.fields else [("value", sim.value)]
+            for key, source in exprs:
+                loc = ("simulate", i, "fields", key) if sim.fields else ("simulate", i, "value")
+                try:
+                    Expression(source, names=("t",), functions=NOISE_FUNCTIONS)
+                except ExpressionError as exc:
+                    self.error(loc, f"simulated {sim.topic} {key}: {exc}")
+
+
+def _template_fields(text: str, loc: tuple, checker: _Checker) -> list[str]:
+    """Signal names used by a label template; reports anything but ``{name:spec}``."""
+    names = []
+    try:
+        for _, name, spec, conversion in string.Formatter().parse(text):
+            if name is None:
+                continue
+            if not name.isidentifier() or conversion:
+                checker.error(loc + ("text",), f"label field {{{name}}} must be a signal name, "
+                              "optionally with a format such as {temp:.1f}")
+                continue
+            try:
+                format(1.0, spec or "")
+            except ValueError:
+                checker.error(loc + ("text",), f"bad number format {spec!r} in label field {{{name}}}")
+            names.append(name)
+    except ValueError as exc:
+        checker.error(loc + ("text",), f"bad label text: {exc}")
+    return names
+
+
+def _suggest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

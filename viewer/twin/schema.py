@@ -1,0 +1,156 @@
+"""The twin file schema (pydantic): structure and per-field rules.
+
+Cross references (part and signal names, mesh files, colour maps, expressions) are
+checked by :mod:`viewer.twin.loader`, which also turns every problem into a
+``FILE:LINE: message`` line.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+Vec3 = tuple[float, float, float]
+Units = Literal["m", "mm", "cm", "in", "ft"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PartSpec(_Strict):
+    """A part: a mesh file to load, or joint settings for a part loaded from a file.
+
+    With ``mesh``, the file is loaded; a file with a single top node becomes this
+    part, otherwise this part groups the file's top nodes, and every node becomes a
+    part named after the node. Without ``mesh``, ``name`` must be such a node.
+    """
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[^\s{}]+$")]
+    mesh: str | None = None
+    units: Units | None = None
+    parent: str | None = None
+    origin: Vec3 | None = None
+    rotation: Vec3 | None = None  # degrees about X, then Y, then Z
+    pivot: Vec3 = (0.0, 0.0, 0.0)  # in the part's own frame
+    axis: Vec3 = (0.0, 0.0, 1.0)  # in the part's own frame
+
+    @model_validator(mode="after")
+    def _placement_needs_mesh(self):
+        if self.mesh is None and (self.units or self.origin or self.rotation or self.parent):
+            raise ValueError("units, parent, origin and rotation need a mesh")
+        if not any(self.axis):
+            raise ValueError("axis must not be zero")
+        return self
+
+
+class SignalSpec(_Strict):
+    """A live value: where it comes from and how it is decoded."""
+
+    topic: Annotated[str, Field(min_length=1)]
+    field: str | None = None  # JSON path: a.b[0].c; None = the whole payload
+    expr: str | None = None  # e.g. "value * 9 / 5 + 32"
+    unit: str = ""
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _no_wildcards(self):
+        if "+" in self.topic or "#" in self.topic:
+            raise ValueError("a signal topic names one topic: no + or # wildcards")
+        return self
+
+
+_KINDS = ("colour", "rotate", "translate", "spin", "label")
+
+
+class BindingSpec(_Strict):
+    """One rule from signals to appearance; exactly one of the kind keys is set.
+
+    ``colour``: the part's colour from ``signal`` through ``cmap`` over ``range``.
+    ``rotate``: angle in degrees = value * scale + offset, about the part's axis.
+    ``translate``: distance in metres = value * scale + offset, along the axis.
+    ``spin``: turns continuously at value * scale rev/min about the axis.
+    ``label``: ``text`` with ``{signal}`` or ``{signal:.1f}`` fields, at the part.
+    """
+
+    colour: str | None = Field(None, validation_alias=AliasChoices("colour", "color"))
+    rotate: str | None = None
+    translate: str | None = None
+    spin: str | None = None
+    label: str | None = None
+    signal: str | None = None
+    cmap: str = "inferno"
+    range: tuple[float, float] | None = None
+    scale: float = 1.0
+    offset: float = 0.0
+    axis: Vec3 | None = None  # overrides the part's axis
+    pivot: Vec3 | None = None  # overrides the part's pivot
+    text: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The binding kind: colour, rotate, translate, spin or label."""
+        return next(k for k in _KINDS if getattr(self, k) is not None)
+
+    @property
+    def part(self) -> str:
+        """The part the binding acts on."""
+        return getattr(self, self.kind)
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        kinds = [k for k in _KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"a binding needs exactly one of {', '.join(_KINDS)}; found {kinds or 'none'}")
+        kind = kinds[0]
+        if kind == "label":
+            if self.text is None:
+                raise ValueError("a label binding needs text")
+        elif self.signal is None:
+            raise ValueError(f"a {kind} binding needs a signal")
+        if kind == "colour":
+            if self.range is None:
+                raise ValueError("a colour binding needs range: [low, high]")
+            if self.range[0] >= self.range[1]:
+                raise ValueError("range must be [low, high] with low < high")
+        if self.axis is not None and not any(self.axis):
+            raise ValueError("axis must not be zero")
+        return self
+
+
+class BrokerSpec(_Strict):
+    """Where live data comes from."""
+
+    url: str = "mqtt://localhost:1883"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_url(cls, data):
+        return {"url": data} if isinstance(data, str) else data
+
+
+class SimulatedTopic(_Strict):
+    """A topic the demo simulator publishes: JSON fields or a plain number."""
+
+    topic: str
+    fields: dict[str, str] | None = None  # field -> expression of t (seconds)
+    value: str | None = None  # plain numeric payload expression
+    period: float = Field(0.2, gt=0)  # seconds between messages
+
+    @model_validator(mode="after")
+    def _one_payload(self):
+        if (self.fields is None) == (self.value is None):
+            raise ValueError("a simulated topic needs either fields or value")
+        return self
+
+
+class TwinSpec(_Strict):
+    """The whole twin file."""
+
+    twin: Annotated[str, Field(min_length=1)]
+    broker: BrokerSpec = BrokerSpec()
+    parts: list[PartSpec] = Field(min_length=1)
+    signals: dict[str, SignalSpec] = {}
+    bindings: list[BindingSpec] = []
+    simulate: list[SimulatedTopic] = []
