@@ -55,6 +55,7 @@ class Assembly:
 
     def __init__(self, parts=()):
         self.parts: dict[str, Part] = {}
+        self.units = "m"  # how the importer decided the file's unit, for messages
         for part in parts:
             self.add(part)
 

@@ -134,13 +134,16 @@ def _vertex_colors(mesh: trimesh.Trimesh) -> np.ndarray:
     try:
         if visual.kind == "texture":
             material = getattr(visual, "material", None)
-            has_image = getattr(material, "image", None) is not None or getattr(
-                material, "baseColorTexture", None
-            ) is not None
-            if not has_image or getattr(visual, "uv", None) is None:
-                color = _material_color(material)
-                return np.tile(color if color is not None else DEFAULT_COLOR, (n, 1))
-            visual = visual.to_color()
+            base = _material_color(material)
+            base = DEFAULT_COLOR if base is None else base
+            # glTF COLOR_0 multiplies the material's base colour.
+            color0 = visual.vertex_attributes.get("color")
+            if color0 is not None and len(color0) == n:
+                return (np.asarray(color0)[:, :3].astype(float) * base / 255.0).astype(np.uint8)
+            image = getattr(material, "image", None) or getattr(material, "baseColorTexture", None)
+            if image is None or visual.uv is None:
+                return np.tile(base, (n, 1))
+            visual = visual.to_color()  # sample the texture at the vertices
         if visual.kind in ("vertex", "face"):
             rgb = np.asarray(visual.vertex_colors)[:, :3]
             if len(rgb) == n:

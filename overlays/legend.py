@@ -21,7 +21,7 @@ def add_legend(renderer, rule: ColourRule, title: str, slot: int, slots: int) ->
     slot, slots : int
         Position from the bottom, and how many bars share the edge.
     """
-    height = min(0.11, 0.9 / max(slots, 1))
+    height = min(0.09, 0.6 / max(slots, 1))
     bar = vtk.vtkScalarBarActor()
     bar.SetLookupTable(rule.lookup_table())
     bar.SetTitle(title)
@@ -32,7 +32,7 @@ def add_legend(renderer, rule: ColourRule, title: str, slot: int, slots: int) ->
     bar.UnconstrainedFontSizeOn()
     bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
     bar.GetPositionCoordinate().SetValue(0.03, 0.02 + slot * height)
-    bar.SetWidth(0.26)
+    bar.SetWidth(0.22)
     bar.SetHeight(height * 0.95)
     for prop, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 11)):
         prop.SetFontSize(size)

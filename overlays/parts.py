@@ -120,9 +120,15 @@ class PartMeshes:
 
     # -- updates --------------------------------------------------------------------
 
+    def own_geometry(self, name: str) -> np.ndarray:
+        """Indices of the parts that stand for ``name`` when it is coloured or outlined:
+        the part itself when it has geometry, else every part under it (a group)."""
+        i = self.index[name]
+        return np.array([i]) if self.assembly[name].has_geometry else self._subtree[name]
+
     def set_colour(self, name: str, rgb) -> None:
-        """Colour ``name`` and every part under it; ``None`` restores the file colours."""
-        idx = self._subtree[name]
+        """Colour ``name`` (a group: every part under it); ``None`` restores the file colours."""
+        idx = self.own_geometry(name)
         if rgb is None:
             self._has_override[idx] = False
         else:
@@ -208,15 +214,15 @@ class PartMeshes:
         return np.array([allpts.min(axis=0), allpts.max(axis=0)])
 
     def highlight(self, name: str | None) -> None:
-        """Outline ``name`` (and its children) in the view; ``None`` clears it."""
+        """Outline ``name`` (a group: every part under it); ``None`` clears it."""
         if self._highlight is not None:
             self.plotter.remove_actor(self._highlight[1], render=False)
             self._highlight = None
         if name is None:
             return
-        idx = set(self._subtree[name].tolist())
+        idx = self.own_geometry(name)
         for group in self.groups:
-            cells = np.flatnonzero(np.isin(group.cell_part, list(idx)))
+            cells = np.flatnonzero(np.isin(group.cell_part, idx))
             if len(cells):
                 break
         else:

@@ -16,6 +16,13 @@ from viewer.twin.loader import Twin
 from viewer.twin.schema import BindingSpec
 
 _MOVES = ("rotate", "translate", "spin")
+#: Standard views: direction from the machine to the camera, and the up vector (Z up).
+VIEWS = {
+    "iso": ((1.0, -1.2, 0.9), (0, 0, 1)),
+    "front": ((0, -1, 0), (0, 0, 1)),
+    "side": ((1, 0, 0), (0, 0, 1)),
+    "top": ((0, 0, 1), (0, 1, 0)),
+}
 BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels read well
 
 
@@ -55,8 +62,26 @@ class Scene:
         self._anchors = [self._label_anchor(b.part, rest) for b, _ in self.labels]
 
         self.sync({name: None for name in twin.signals}, set(twin.signals), dt=0.0, force=True)
-        plotter.view_isometric()
-        plotter.reset_camera()
+        self.view("iso")
+
+    def view(self, name: str = "iso", part: str | None = None) -> None:
+        """Look at the machine (or at ``part``) from a standard direction and fill the view."""
+        direction, up = VIEWS[name]
+        bounds = self.parts.bounds(part) if part else None
+        bounds = bounds if bounds is not None else self.parts.bounds()
+        if bounds is None:
+            return
+        centre = bounds.mean(axis=0)
+        radius = max(np.linalg.norm(bounds[1] - bounds[0]) / 2, 1e-3)
+        camera = self.plotter.camera
+        camera.focal_point = centre
+        camera.position = centre + np.asarray(direction) / np.linalg.norm(direction) * radius * 4
+        camera.up = up
+        camera.view_angle = 30.0
+        # distance at which the bounding sphere just fits the 30 degree view, plus a margin
+        distance = radius / np.sin(np.radians(15)) * 0.95
+        camera.position = centre + np.asarray(direction) / np.linalg.norm(direction) * distance
+        self.plotter.renderer.ResetCameraClippingRange()
 
     def _label_anchor(self, part: str, rest: dict) -> np.ndarray:
         """Top centre of the part's bounds, in the part's own frame."""

@@ -31,16 +31,20 @@ class Session:
         self.state = TwinState(twin.signals)
         self.ingest = Ingest(twin.signals)
         self.scene = Scene(plotter, twin)
-        self.source = MqttSource(broker_url or twin.broker_url, self.ingest.topics)
+        # A bare mesh has no signals: nothing to connect to.
+        url = broker_url or twin.broker_url
+        self.source = MqttSource(url, self.ingest.topics) if self.ingest.topics else None
         self._last = time.monotonic()
 
     def start(self) -> None:
         """Start receiving (returns at once)."""
-        self.source.start()
+        if self.source is not None:
+            self.source.start()
 
     def stop(self) -> None:
         """Stop receiving."""
-        self.source.stop()
+        if self.source is not None:
+            self.source.stop()
 
     def tick(self) -> bool:
         """Take what arrived since the last tick into state and scene.
@@ -49,11 +53,16 @@ class Session:
         """
         now = time.monotonic()
         dt, self._last = now - self._last, now
-        updates, errors = self.ingest.decode(self.source.drain())
+        updates, errors = self.ingest.decode(self.source.drain() if self.source else {})
         dirty = self.state.apply(updates, errors)
         return self.scene.sync(self.state.values(), dirty, dt)
 
     @property
     def status(self) -> ConnectionStatus:
         """The broker connection state."""
-        return self.source.status
+        return self.source.status if self.source else ConnectionStatus("no live data", "mesh only")
+
+    @property
+    def received(self) -> int:
+        """Messages received since start."""
+        return self.source.received if self.source else 0

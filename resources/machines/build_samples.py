@@ -15,7 +15,7 @@ joint/pivot so a viewer can animate them by changing the node transform only.
 Single-coloured parts use a PBR ``baseColorFactor``; multi-coloured parts use a
 white base colour plus per-vertex colours (``COLOR_0``).
 
-Run from the repository root (needs trimesh >= 4 and manifold3d)::
+Run from the repository root (tested with trimesh 5.2, manifold3d 3.5, numpy)::
 
     python resources/machines/build_samples.py
 """
@@ -27,7 +27,8 @@ from trimesh.visual.material import PBRMaterial
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 X, Y, Z = np.eye(3)
-AXIS_Z = 0.55  # pump shaft centre-line height
+AXIS_Z, X_CAS = 0.55, 0.42  # pump shaft centre-line height, casing/impeller centre plane
+R_SUC, R_DIS, Z_DIS = 0.084, 0.057, 1.25  # suction/discharge pipe radii, discharge run height
 
 YELLOW, BLUE_GREY, STEEL = (214, 170, 40), (60, 90, 130), (150, 150, 155)
 ORANGE, BRONZE, RAL_BLUE = (230, 120, 30), (180, 130, 60), (30, 80, 160)
@@ -146,11 +147,11 @@ def assemble(parts, name, metallic=0.3, rough=0.55):
         cols.append(np.tile((*rgb, 255), (len(mesh.vertices), 1)))
         offset += len(mesh.vertices)
     mesh = trimesh.Trimesh(np.vstack(verts), np.vstack(faces), process=False)
-    colours = {rgb for _, rgb in parts}
-    base = (*colours.pop(), 255) if len(colours) == 1 else (255, 255, 255, 255)
+    colours = sorted({rgb for _, rgb in parts})
+    base = (255, 255, 255, 255) if len(colours) > 1 else (*colours[0], 255)
     mesh.visual = trimesh.visual.TextureVisuals(material=PBRMaterial(
         name=name, baseColorFactor=base, metallicFactor=metallic, roughnessFactor=rough))
-    if base == (255, 255, 255, 255) and len(parts) > 1:
+    if len(colours) > 1:
         mesh.visual.vertex_attributes["color"] = np.vstack(cols).astype(np.uint8)
     return mesh
 
@@ -288,9 +289,9 @@ def impeller():
         for i in range(len(s) - 1):
             t = unit(pts[i + 1] - pts[i])
             n = np.array([-t[1], t[0]]) * 0.004
-            quad = [(p + sn * n, h) for p, h in ((pts[i], height[i]), (pts[i + 1], height[i + 1]))
-                    for sn in (-1, 1)]
-            m.append(hull([[xx, q[0], AXIS_Z + q[1]] for q, h in quad for xx in (0.38, 0.384 + h)]))
+            m.append(hull([[xx, q[0] + sn * n[0], AXIS_Z + q[1] + sn * n[1]]
+                           for q, h in ((pts[i], height[i]), (pts[i + 1], height[i + 1]))
+                           for sn in (-1, 1) for xx in (0.38, 0.384 + h)]))
     return paint(m, BRONZE)
 
 
@@ -309,25 +310,25 @@ def volute(x0, x1, r0, r1, n=96):
 
 def casing():
     """Volute casing with suction/discharge nozzles, cut away in the front-upper quadrant."""
-    c = v3(0.42, 0, AXIS_Z)
+    c = v3(X_CAS, 0, AXIS_Z)
     solid = boolean("union", [
         volute(0.34, 0.50, 0.215, 0.285),
         cyl(0.13, [0.27, 0, AXIS_Z], [0.345, 0, AXIS_Z], 48),          # seal housing / back cover
         cyl(0.2, [0.325, 0, AXIS_Z], [0.345, 0, AXIS_Z], 64),
-        cyl(0.095, c + 0.0 * X, [0.62, 0, AXIS_Z], 48),                # suction nozzle
+        cyl(0.095, c, [0.62, 0, AXIS_Z], 48),            # suction nozzle
         cyl(0.14, [0.62, 0, AXIS_Z], [0.645, 0, AXIS_Z], 48),
-        cyl(0.075, c, [0.42, 0, 0.90], 48),                           # discharge nozzle
-        cyl(0.12, [0.42, 0, 0.90], [0.42, 0, 0.925], 48),
+        cyl(0.075, c, [X_CAS, 0, 0.90], 48),                          # discharge nozzle
+        cyl(0.12, [X_CAS, 0, 0.90], [X_CAS, 0, 0.925], 48),
         box([0.36, -0.2, 0.24], [0.48, 0.2, 0.27]), box([0.37, -0.09, 0.27], [0.47, 0.09, 0.36])])
     hollow = boolean("difference", [
         solid, volute(0.36, 0.48, 0.19, 0.262),
         cyl(0.036, [0.25, 0, AXIS_Z], [0.37, 0, AXIS_Z]),
         cyl(0.076, [0.45, 0, AXIS_Z], [0.66, 0, AXIS_Z], 48),
-        cyl(0.057, c, [0.42, 0, 0.95], 48),
+        cyl(R_DIS, c, [X_CAS, 0, 0.95], 48),
         box([0.30, -0.5, AXIS_Z], [0.60, 0.0, AXIS_Z + 0.30])])         # the cut-away
     m = [hollow]
     m += bolts(v3(0.645, 0, AXIS_Z), X, 0.115, 8, 0.008, 0.012, np.pi / 8)
-    m += bolts(v3(0.42, 0, 0.925), Z, 0.097, 8, 0.007, 0.012, np.pi / 8)
+    m += bolts(v3(X_CAS, 0, 0.925), Z, 0.097, 8, 0.007, 0.012, np.pi / 8)
     m += bolts(v3(0.325, 0, AXIS_Z), -X, 0.17, 10, 0.008, 0.012)
     return paint(m, RAL_BLUE)
 
@@ -403,6 +404,34 @@ def flow_meter(c, run, r_pipe):
     return m
 
 
+def suction_pipe():
+    """Suction spool along +X: nozzle flange at x=0.645, valve gap 0.825-1.005, open end at 1.245."""
+    ax, wall = v3(0, 0, AXIS_Z), R_SUC - 0.008
+    m = [tube(wall, R_SUC, ax + 0.66 * X, ax + 0.81 * X), tube(wall, R_SUC, ax + 1.02 * X, ax + 1.23 * X),
+         box([1.10, -0.03, 0.16], [1.15, 0.03, AXIS_Z - R_SUC]),                     # pipe support
+         box([1.08, -0.07, AXIS_Z - R_SUC - 0.02], [1.17, 0.07, AXIS_Z - R_SUC])]
+    for x0, d in ((0.645, 1), (0.825, -1), (1.005, 1), (1.245, -1)):
+        m += flange(ax + x0 * X, d * X, wall, 0.14)
+    return paint(m, PIPE)
+
+
+def discharge_pipe():
+    """Discharge spool: up from the nozzle, 90-degree elbow to +Y, gaps for valve and flow meter."""
+    bend, wall = 0.15, R_DIS - 0.007
+    torus = trimesh.creation.torus(bend, R_DIS, 48, 24)
+    torus.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, Y))
+    torus.apply_translation([X_CAS, bend, Z_DIS - bend])
+    elbow = boolean("intersection", [torus, box([X_CAS - 0.1, -0.1, Z_DIS - bend],
+                                                [X_CAS + 0.1, bend, Z_DIS + 0.1])])
+    m = [tube(wall, R_DIS, [X_CAS, 0, 0.945], [X_CAS, 0, Z_DIS - bend]), elbow,
+         tube(wall, R_DIS, [X_CAS, bend, Z_DIS], [X_CAS, 0.30, Z_DIS]),
+         tube(wall, R_DIS, [X_CAS, 0.48, Z_DIS], [X_CAS, 0.86, Z_DIS])]
+    m += flange(v3(X_CAS, 0, 0.925), Z, wall, 0.12)
+    for y0, d in ((0.30, -1), (0.48, 1), (0.86, -1)):
+        m += flange(v3(X_CAS, y0, Z_DIS), d * Y, wall, 0.11)
+    return paint(m, PIPE)
+
+
 def build_pump(path):
     """Build the centrifugal pump skid and write it to ``path``; returns the :class:`Rig`."""
     rig = Rig("skid")
@@ -411,45 +440,27 @@ def build_pump(path):
     rig.add("bearing_de", "skid", bearing_housing(-0.05), metallic=0.7, rough=0.4)
     rig.add("bearing_nde", "skid", bearing_housing(0.17), metallic=0.7, rough=0.4)
     shaft_origin = v3(0.0, 0, AXIS_Z)
-    shaft = paint([cyl(0.03, [-0.21, 0, AXIS_Z], [0.445, 0, AXIS_Z], 32),
-                   box([-0.19, -0.006, AXIS_Z + 0.024], [-0.12, 0.006, AXIS_Z + 0.036])], BRIGHT)  # key
+    shaft = paint([cyl(0.03, [-0.21, 0, AXIS_Z], [0.445, 0, AXIS_Z], 32),             # shaft + key
+                   box([-0.19, -0.006, AXIS_Z + 0.024], [-0.12, 0.006, AXIS_Z + 0.036])], BRIGHT)
     rig.add("shaft", "skid", shaft, shaft_origin, metallic=0.9, rough=0.25)
     rig.add("coupling", "shaft", coupling(), shaft_origin, metallic=0.3)
     rig.add("impeller", "shaft", impeller(), shaft_origin, metallic=0.8, rough=0.35)
     rig.add("casing", "skid", casing(), metallic=0.2, rough=0.5)
 
-    # suction: nozzle flange at x=0.645, valve at x=0.915, open spool end at x=1.245
-    rs, ax = 0.084, v3(0, 0, AXIS_Z)
-    suction = [tube(rs - 0.008, rs, ax + 0.66 * X, ax + 0.81 * X), tube(rs - 0.008, rs, ax + 1.02 * X, ax + 1.23 * X),
-               box([1.10, -0.03, 0.16], [1.15, 0.03, AXIS_Z - rs]), box([1.08, -0.07, AXIS_Z - rs - 0.02], [1.17, 0.07, AXIS_Z - rs])]
-    for x0, d in ((0.645, 1), (0.825, -1), (1.005, 1), (1.245, -1)):
-        suction += flange(ax + x0 * X, d * X, rs - 0.008, 0.14)
-    rig.add("suction_pipe", "skid", paint(suction, PIPE), metallic=0.6, rough=0.4)
-    # discharge: up from the nozzle, elbow towards +Y, valve and flow meter in the horizontal run
-    rd, cx, zh, rb = 0.057, 0.42, 1.25, 0.15
-    elbow = boolean("intersection", [
-        trimesh.creation.torus(rb, rd, 48, 24).apply_transform(
-            trimesh.transformations.rotation_matrix(np.pi / 2, Y)).apply_translation([cx, rb, zh - rb]),
-        box([cx - 0.1, -0.1, zh - rb], [cx + 0.1, rb, zh + 0.1])])
-    disch = [tube(rd - 0.007, rd, [cx, 0, 0.945], [cx, 0, zh - rb]), elbow,
-             tube(rd - 0.007, rd, [cx, rb, zh], [cx, 0.30, zh]), tube(rd - 0.007, rd, [cx, 0.48, zh], [cx, 0.86, zh])]
-    disch += flange(v3(cx, 0, 0.925), Z, rd - 0.007, 0.12)
-    for y0, d in ((0.30, -1), (0.48, 1), (0.86, -1)):
-        disch += flange(v3(cx, y0, zh), d * Y, rd - 0.007, 0.11)
-    rig.add("discharge_pipe", "skid", paint(disch, PIPE), metallic=0.6, rough=0.4)
-
-    for name, c, run, r, length in (("suction_valve", ax + 0.915 * X, X, rs, 0.18),
-                                    ("discharge_valve", v3(cx, 0.39, zh), Y, rd, 0.18)):
+    rig.add("suction_pipe", "skid", suction_pipe(), metallic=0.6, rough=0.4)
+    rig.add("discharge_pipe", "skid", discharge_pipe(), metallic=0.6, rough=0.4)
+    for name, c, run, r, length in (("suction_valve", v3(0.915, 0, AXIS_Z), X, R_SUC, 0.18),
+                                    ("discharge_valve", v3(X_CAS, 0.39, Z_DIS), Y, R_DIS, 0.18)):
         body, stem, stem_o, wheel, wheel_c = gate_valve(c, run, r, length)
         rig.add(name, "skid", body, c, metallic=0.4, rough=0.5)
         rig.add(f"{name}_stem", name, stem, stem_o, metallic=0.9, rough=0.2)
         rig.add(f"{name}_handwheel", name, wheel, wheel_c, metallic=0.2, rough=0.5)
 
-    rig.add("flow_meter", "skid", flow_meter(v3(cx, 0.66, zh), Y, rd), metallic=0.3)
+    rig.add("flow_meter", "skid", flow_meter(v3(X_CAS, 0.66, Z_DIS), Y, R_DIS), metallic=0.3)
     rig.add("pressure_gauge_suction", "skid",
-            gauge(ax + 0.74 * X + rs * Z, v3(0.74, 0, 0.76), -Y), metallic=0.5, rough=0.4)
+            gauge(v3(0.74, 0, AXIS_Z + R_SUC), v3(0.74, 0, 0.76), -Y), metallic=0.5, rough=0.4)
     rig.add("pressure_gauge_discharge", "skid",
-            gauge(v3(cx, -rd, 1.02), v3(cx, -0.15, 1.02), -Y), metallic=0.5, rough=0.4)
+            gauge(v3(X_CAS, -R_DIS, 1.02), v3(X_CAS, -0.15, 1.02), -Y), metallic=0.5, rough=0.4)
     rig.export(path)
     return rig
 
@@ -474,8 +485,8 @@ def pedestal():
 def turret(o):
     """Base (axis-1) turret: rotating disc, body, shoulder clevis and axis-1/2 motors."""
     links = [taper(o + 0.1 * Z + 0.02 * X, SHOULDER - 0.02 * Z, X, (0.40, 0.36), (0.26, 0.34))]
-    links += [taper(SHOULDER - 0.05 * Z + s * 0.15 * Y, SHOULDER + s * 0.15 * Y, X, (0.24, 0.06), (0.24, 0.06))
-              for s in (-1, 1)]
+    links += [taper(SHOULDER - 0.05 * Z + s * 0.15 * Y, SHOULDER + s * 0.15 * Y, X,
+                    (0.24, 0.06), (0.24, 0.06)) for s in (-1, 1)]  # shoulder clevis cheeks
     joints = [cyl(0.24, o, o + 0.1 * Z, 48), cyl(0.12, SHOULDER - 0.2 * Y, SHOULDER + 0.2 * Y, 40),
               cyl(0.07, o + [-0.2, 0.1, 0.1], o + [-0.2, 0.1, 0.32], 24),
               cyl(0.08, SHOULDER + 0.2 * Y, SHOULDER + 0.33 * Y, 32)]
@@ -484,8 +495,8 @@ def turret(o):
 
 def upper_arm(o):
     """Upper arm link pointing up from the shoulder to the elbow."""
-    links = [taper(o, ELBOW, X, (0.2, 0.17), (0.15, 0.15)), cyl(0.1, ELBOW - 0.075 * Y, ELBOW + 0.075 * Y, 40),
-             cyl(0.13, o - 0.12 * Y, o + 0.12 * Y, 40)]
+    links = [taper(o, ELBOW, X, (0.2, 0.17), (0.15, 0.15)), cyl(0.13, o - 0.12 * Y, o + 0.12 * Y, 40),
+             cyl(0.1, ELBOW - 0.075 * Y, ELBOW + 0.075 * Y, 40)]
     joints = [cyl(0.07, ELBOW - 0.16 * Y, ELBOW + 0.16 * Y, 32)]
     return paint(links, ROBOT) + paint(joints, DARK)
 
@@ -495,7 +506,8 @@ def forearm(o):
     links = [taper(o - 0.14 * X, o + 0.1 * X, Y, (0.2, 0.2), (0.2, 0.2)),
              taper(o + 0.1 * X, WRIST - 0.03 * X, Y, (0.17, 0.16), (0.12, 0.12)),
              cyl(0.075, WRIST - 0.06 * Y, WRIST + 0.06 * Y, 32)]
-    joints = [cyl(0.065, o - 0.32 * X, o - 0.14 * X, 32), cyl(0.05, o + [-0.12, 0.1, 0.0], o + [-0.12, 0.17, 0.0], 24),
+    joints = [cyl(0.065, o - 0.32 * X, o - 0.14 * X, 32),            # axis-4 motor
+              cyl(0.05, o + [-0.12, 0.1, 0], o + [-0.12, 0.17, 0], 24),  # axis-3 motor
               cyl(0.05, WRIST - 0.09 * Y, WRIST + 0.09 * Y, 24)]
     return paint(links, ROBOT) + paint(joints, DARK)
 
@@ -519,16 +531,18 @@ def gripper(o):
 def conveyor():
     """Belt conveyor along Y in front of the robot, with legs, drive and cartons."""
     x0, x1, top = 0.83, 1.29, 0.80
-    frame = [box([x0 - 0.025, -0.95, 0.70], [x0, 0.95, 0.82]), box([x1, -0.95, 0.70], [x1 + 0.025, 0.95, 0.82])]
+    frame = [box([x0 - 0.025, -0.95, 0.70], [x0, 0.95, 0.82]),
+             box([x1, -0.95, 0.70], [x1 + 0.025, 0.95, 0.82])]
     for y in (-0.85, 0.0, 0.85):
         for x in (x0 - 0.05, x1):
             frame.append(box([x, y - 0.025, 0], [x + 0.05, y + 0.025, 0.70]))
         frame.append(box([x0, y - 0.02, 0.22], [x1, y + 0.02, 0.26]))
-    belt = [box([x0, -0.90, top - 0.03], [x1, 0.90, top])] + [cyl(0.035, [x0, y, top - 0.035], [x1, y, top - 0.035])
-                                                              for y in (-0.9, 0.9)]
+    belt = [box([x0, -0.90, top - 0.03], [x1, 0.90, top])]
+    belt += [cyl(0.035, [x0, y, top - 0.035], [x1, y, top - 0.035]) for y in (-0.9, 0.9)]  # end rollers
     drive = [cyl(0.06, [x1 + 0.03, -0.9, 0.765], [x1 + 0.28, -0.9, 0.765], 32),
              box([x1 + 0.025, -0.97, 0.69], [x1 + 0.12, -0.83, 0.84])]
-    cartons = [box([0.90, -0.62, top], [1.16, -0.36, top + 0.20]), box([0.95, -0.10, top], [1.18, 0.12, top + 0.16]),
+    cartons = [box([0.90, -0.62, top], [1.16, -0.36, top + 0.20]),
+               box([0.95, -0.10, top], [1.18, 0.12, top + 0.16]),
                box([0.88, 0.38, top], [1.20, 0.70, top + 0.24])]
     return paint(frame, ALU) + paint(belt, BLACK) + paint(drive, (40, 70, 140)) + paint(cartons, CARTON)
 
@@ -554,7 +568,8 @@ def main():
         path = os.path.join(HERE, rel)
         scene = build(path).scene
         tris = sum(len(g.faces) for g in scene.geometry.values())
-        print(f"{rel}: {len(scene.geometry)} meshes, {tris} triangles, bounds {scene.bounds.round(3).tolist()}")
+        print(f"{rel}: {len(scene.geometry)} meshes, {tris} triangles, "
+              f"bounds {scene.bounds.round(3).tolist()}")
 
 
 if __name__ == "__main__":

@@ -85,3 +85,21 @@ def to_number(node) -> float:
 
 def _format(keys: tuple) -> str:
     return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+
+
+def set_path(document: dict, keys: tuple, value) -> None:
+    """Store ``value`` at ``keys`` in ``document``, creating dicts and lists on the way."""
+    node = document
+    for depth, key in enumerate(keys):
+        if isinstance(key, int):
+            node.extend([None] * (key + 1 - len(node)))
+            current = node[key]
+        else:
+            current = node.get(key)
+        if depth == len(keys) - 1:
+            node[key] = value
+        else:
+            if current is None:
+                current = [] if isinstance(keys[depth + 1], int) else {}
+                node[key] = current
+            node = current

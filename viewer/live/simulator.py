@@ -16,6 +16,7 @@ import time
 import paho.mqtt.client as mqtt
 
 from viewer.live.mqtt import parse_broker_url
+from viewer.live.payload import parse_field_path, set_path
 from viewer.twin.expr import Expression
 
 #: Names of the simulator-only functions, for the twin checker.
@@ -45,7 +46,8 @@ class Simulator:
         self._jobs = []
         for sim in topics:
             if sim.fields is not None:
-                exprs = {k: Expression(v, names=("t",), functions=functions) for k, v in sim.fields.items()}
+                exprs = {parse_field_path(k): Expression(v, names=("t",), functions=functions)
+                         for k, v in sim.fields.items()}
             else:
                 exprs = {None: Expression(sim.value, names=("t",), functions=functions)}
             self._jobs.append((sim.topic, sim.period, exprs))
@@ -73,8 +75,12 @@ class Simulator:
 
     def payload(self, exprs: dict, t: float) -> bytes:
         """The payload of one topic at simulated time ``t``."""
-        values = {k: round(e({"t": t}), 4) for k, e in exprs.items()}
-        return (json.dumps(values) if None not in values else repr(values[None])).encode()
+        if None in exprs:
+            return repr(round(exprs[None]({"t": t}), 4)).encode()
+        document: dict = {}
+        for keys, expr in exprs.items():
+            set_path(document, keys, round(expr({"t": t}), 4))
+        return json.dumps(document).encode()
 
     def _run(self) -> None:
         start = time.monotonic()

@@ -121,6 +121,22 @@ def load_twin(path, allow_outside: bool = False) -> Twin:
     return twin
 
 
+def twin_from_mesh(path) -> Twin:
+    """A twin that only shows a mesh file: no signals, no bindings.
+
+    Raises
+    ------
+    MeshImportError
+        If the mesh cannot be read.
+    """
+    path = Path(path)
+    assembly = load_assembly(path)
+    spec = TwinSpec(twin=path.name, parts=[PartSpec(name=next(iter(assembly.parts)), mesh=path.name)])
+    return Twin(name=path.name, path=path, broker_url=spec.broker.url, assembly=assembly, joints={},
+                signals={}, bindings=[], spec=spec,
+                notes=[f"{path.name}: units {assembly.units}, {assembly.n_triangles} triangles"])
+
+
 def _problem_from_pydantic(label: str, lines: Lines, error: dict) -> Problem:
     loc = tuple(error["loc"])
     where = ".".join(str(p) for p in loc)

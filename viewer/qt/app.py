@@ -1,0 +1,55 @@
+"""Start the Qt application for ``twinview open`` and ``twinview demo``."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from viewer.live.broker import EmbeddedBroker
+from viewer.live.simulator import Simulator
+from viewer.qt.window import MainWindow
+from viewer.samples import SAMPLES
+from viewer.twin.loader import Twin, load_twin
+
+
+def run_window(twin: Twin, broker_url: str | None = None, samples=None,
+               screenshot: str | None = None, seconds: float = 5.0) -> int:
+    """Show ``twin`` in the main window until it is closed.
+
+    With ``screenshot``, the window saves itself to that PNG after ``seconds`` and
+    closes (for documentation and checks).
+    """
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    app.setApplicationName("TwinView")
+    window = MainWindow(twin, broker_url=broker_url, samples=samples)
+    window.show()
+    if screenshot:
+        def save_and_close():
+            window.grab_window().save(str(screenshot))
+            window.close()
+        QtCore.QTimer.singleShot(int(seconds * 1000), save_and_close)
+    # Let Ctrl+C in the terminal close the window: Python only sees signals between Qt events.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    keepalive = QtCore.QTimer()
+    keepalive.start(200)
+    keepalive.timeout.connect(lambda: None)
+    return app.exec()
+
+
+def run_demo(machine: str = "pump", screenshot: str | None = None, seconds: float = 5.0,
+             speed: float = 1.0, broker: str = "mosquitto") -> int:
+    """The demo: embedded broker, simulators for every sample, the main window.
+
+    Everything started here is stopped when the window closes.
+    """
+    twins = {name: load_twin(path) for name, path in SAMPLES.items()}
+    with EmbeddedBroker(prefer=broker) as server:
+        simulators = [Simulator(server.url, t.spec.simulate, speed=speed).start() for t in twins.values()]
+        try:
+            samples = {t.name: SAMPLES[name] for name, t in twins.items()}
+            return run_window(twins[machine], server.url, samples, screenshot, seconds)
+        finally:
+            for sim in simulators:
+                sim.stop()

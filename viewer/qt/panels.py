@@ -1,0 +1,146 @@
+"""Side panels: the parts tree and the selected part's signals."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from meshes import Assembly
+from overlays.labels import LabelRule
+from viewer.state import TwinState
+from viewer.twin.schema import BindingSpec
+
+_PART_ROLE = QtCore.Qt.ItemDataRole.UserRole
+
+
+class PartsTree(QtWidgets.QTreeWidget):
+    """The assembly as a tree: tick boxes show and hide, clicking selects.
+
+    Signals
+    -------
+    part_selected(str)
+        The user picked a part in the tree.
+    visibility_changed(str, bool)
+        The user ticked or unticked a part.
+    """
+
+    part_selected = QtCore.Signal(str)
+    visibility_changed = QtCore.Signal(str, bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setHeaderLabels(["Part"])
+        self.setHeaderHidden(True)
+        self._items: dict[str, QtWidgets.QTreeWidgetItem] = {}
+        self.itemChanged.connect(self._on_item_changed)
+        self.currentItemChanged.connect(self._on_current_changed)
+
+    def set_assembly(self, assembly: Assembly, bound: set[str]) -> None:
+        """Fill the tree; parts with bindings are shown in bold."""
+        self.blockSignals(True)
+        self.clear()
+        self._items.clear()
+        for part in assembly:
+            parent = self._items.get(part.parent) if part.parent else None
+            item = QtWidgets.QTreeWidgetItem(parent or self, [part.name])
+            item.setData(0, _PART_ROLE, part.name)
+            item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, QtCore.Qt.CheckState.Checked)
+            item.setToolTip(0, part.source)
+            if part.name in bound:
+                font = item.font(0)
+                font.setBold(True)
+                item.setFont(0, font)
+            self._items[part.name] = item
+        self.expandToDepth(1)
+        self.blockSignals(False)
+
+    def select(self, name: str | None) -> None:
+        """Show ``name`` as the current part without emitting ``part_selected``."""
+        self.blockSignals(True)
+        item = self._items.get(name) if name else None
+        self.setCurrentItem(item)
+        if item is not None:
+            self.scrollToItem(item)
+        self.blockSignals(False)
+
+    def _on_item_changed(self, item, column):
+        visible = item.checkState(0) == QtCore.Qt.CheckState.Checked
+        self.blockSignals(True)
+        stack = [item.child(i) for i in range(item.childCount())]
+        while stack:  # children follow their parent's tick
+            child = stack.pop()
+            child.setCheckState(0, item.checkState(0))
+            stack.extend(child.child(i) for i in range(child.childCount()))
+        self.blockSignals(False)
+        self.visibility_changed.emit(item.data(0, _PART_ROLE), visible)
+
+    def _on_current_changed(self, current, previous):
+        if current is not None:
+            self.part_selected.emit(current.data(0, _PART_ROLE))
+
+
+class PartDetails(QtWidgets.QWidget):
+    """Name of the selected part and the live values of the signals bound to it."""
+
+    COLUMNS = ["Signal", "Value", "Unit", "Quality", "Age", "Updates", "Errors"]
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = QtWidgets.QLabel("Click a part to see its signals")
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setPointSize(font.pointSize() + 2)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.bindings_label = QtWidgets.QLabel("")
+        self.bindings_label.setWordWrap(True)
+        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.bindings_label)
+        layout.addWidget(self.table, 1)
+        self.part: str | None = None
+        self._signals: list[tuple[str, str]] = []
+
+    def show_part(self, part: str | None, bindings: list[BindingSpec], units: dict[str, str]) -> None:
+        """Show ``part`` and the signals its ``bindings`` use."""
+        self.part = part
+        self.title.setText(part or "Click a part to see its signals")
+        self.bindings_label.setText(
+            "\n".join(f"{b.kind} ← {b.signal or b.text}" for b in bindings) if bindings
+            else ("No live data bound to this part." if part else "")
+        )
+        names: list[str] = []
+        for b in bindings:
+            used = [b.signal] if b.signal else sorted(LabelRule(b.text).names)
+            names.extend(n for n in used if n not in names)
+        self._signals = [(name, units.get(name, "")) for name in names]
+        self.table.setRowCount(len(self._signals))
+        for row, (name, unit) in enumerate(self._signals):
+            for col, text in enumerate([name, "", unit, "", "", "", ""]):
+                self.table.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+
+    def refresh(self, state: TwinState) -> None:
+        """Update the values shown (called a few times a second)."""
+        now = time.time()
+        for row, (name, _) in enumerate(self._signals):
+            s = state.signals[name]
+            age = f"{now - s.time:.1f} s" if s.time else ""
+            value = "no data" if s.value is None else f"{s.value:.4g}"
+            cells = {1: value, 3: s.quality, 4: age, 5: str(s.updates), 6: str(s.errors)}
+            for col, text in cells.items():
+                self.table.item(row, col).setText(text)
+            if s.errors:
+                self.table.item(row, 6).setToolTip(s.last_error)
+            colour = QtGui.QColor("#888888") if s.value is None else self.palette().text().color()
+            self.table.item(row, 1).setForeground(colour)
+
+    def values(self) -> dict[str, str]:
+        """The value column as shown, keyed by signal name."""
+        return {name: self.table.item(row, 1).text() for row, (name, _) in enumerate(self._signals)}

@@ -1,0 +1,245 @@
+"""The main window: the 3D view, parts tree, part details and connection status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+from pyvistaqt import QtInteractor
+
+from meshes import SUPPORTED_SUFFIXES, MeshImportError
+from viewer.qt.panels import PartDetails, PartsTree
+from viewer.session import Session
+from viewer.twin.loader import Twin, TwinError, load_twin, twin_from_mesh
+
+FRAME_MS = 33  # UI timer: at most ~30 renders a second, whatever the message rate
+PANEL_EVERY = 8  # refresh panels every 8th frame (~4 Hz): numbers a person can read
+_STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a12", "reconnecting": "#c0392b", "stopped": "#777"}
+VIEWS = {  # name -> (pyvista camera method, shortcut)
+    "Iso": ("view_isometric", "0"),
+    "Front": ("view_xz", "1"),
+    "Top": ("view_xy", "7"),
+    "Side": ("view_yz", "3"),
+}
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """A twin in a window, stepped by a UI timer.
+
+    Parameters
+    ----------
+    twin : Twin
+        What to show first.
+    broker_url : str, optional
+        Overrides the twin's broker.
+    samples : dict of str to Path, optional
+        Sample twins offered in the Samples menu (the demo).
+    """
+
+    def __init__(self, twin: Twin, broker_url: str | None = None, samples: dict[str, Path] | None = None):
+        super().__init__()
+        self.broker_url = broker_url
+        self.session: Session | None = None
+        self.selected: str | None = None
+        self._frame = 0
+        self._click_at = None
+        self.setAcceptDrops(True)
+        self.resize(1400, 880)
+
+        self.plotter = QtInteractor(self, auto_update=False)
+        self.setCentralWidget(self.plotter.interactor)
+        self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
+        self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
+
+        self.tree = PartsTree()
+        self.tree.part_selected.connect(self.select)
+        self.tree.visibility_changed.connect(self._on_visibility)
+        self.details = PartDetails()
+        self._dock("Parts", self.tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Selected part", self.details, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.connection = QtWidgets.QLabel()
+        self.counts = QtWidgets.QLabel()
+        self.statusBar().addWidget(self.connection)
+        self.statusBar().addPermanentWidget(self.counts)
+        self._build_actions(samples or {})
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(FRAME_MS)
+        self.timer.timeout.connect(self.tick)
+        self.show_twin(twin)
+        self.timer.start()
+
+    # -- setting up -----------------------------------------------------------------
+
+    def _dock(self, title: str, widget, area) -> None:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+
+    def _build_actions(self, samples: dict[str, Path]) -> None:
+        bar = self.addToolBar("View")
+        bar.setObjectName("view-toolbar")
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open twin or mesh…", self.open_dialog, QtGui.QKeySequence.StandardKey.Open)
+        if samples:
+            sample_menu = file_menu.addMenu("Open &sample")
+            for name, path in samples.items():
+                self._action(sample_menu, name, lambda p=path: self.show_twin(load_twin(p)))
+        self._action(file_menu, "Save &screenshot…", self.screenshot_dialog, "Ctrl+P", bar)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        view_menu = self.menuBar().addMenu("&View")
+        self._action(view_menu, "&Reset view", self.reset_view, "R", bar)
+        for name, (method, key) in VIEWS.items():
+            self._action(view_menu, name, lambda m=method: self.standard_view(m), key, bar)
+        self._action(view_menu, "&Fit to part", self.fit_selected, "F", bar)
+
+    def _action(self, menu, text, slot, shortcut=None, toolbar=None) -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        menu.addAction(action)
+        if toolbar is not None:
+            toolbar.addAction(action)
+        return action
+
+    def show_twin(self, twin: Twin) -> None:
+        """Replace what is shown by ``twin`` and connect to its broker."""
+        if self.session is not None:
+            self.session.stop()
+        self.selected = None
+        self.plotter.clear()
+        self.session = Session(twin, self.plotter, self.broker_url)
+        self.session.start()
+        self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
+        self.details.show_part(None, [], {})
+        self.setWindowTitle(f"{twin.name} — TwinView")
+        self.plotter.render()
+
+    # -- the frame ------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One UI frame: take new data, update the scene in place, render once."""
+        session = self.session
+        if session.tick():
+            self.plotter.render()
+        self._frame += 1
+        if self._frame % PANEL_EVERY == 0:
+            self._refresh_status()
+            self.details.refresh(session.state)
+
+    def _refresh_status(self) -> None:
+        status = self.session.status
+        colour = _STATE_COLOURS.get(status.state, "#777")
+        self.connection.setText(f"<span style='color:{colour}'>●</span> {status}")
+        signals = self.session.state.signals.values()
+        with_data = sum(s.value is not None for s in signals)
+        errors = sum(s.errors for s in signals)
+        text = f"{with_data}/{len(signals)} signals with data · {self.session.received} messages"
+        self.counts.setText(text + (f" · {errors} bad payloads" if errors else ""))
+
+    # -- selection and views --------------------------------------------------------
+
+    def select(self, name: str | None) -> None:
+        """Select a part: outline it, show its signals, mark it in the tree."""
+        self.selected = name
+        scene = self.session.scene
+        scene.parts.highlight(name)
+        units = {n: s.unit for n, s in self.session.twin.signals.items()}
+        self.details.show_part(name, scene.bindings_of(name) if name else [], units)
+        self.details.refresh(self.session.state)
+        self.tree.select(name)
+        self.plotter.render()
+
+    def _on_press(self, iren, event) -> None:
+        self._click_at = iren.GetEventPosition()
+
+    def _on_release(self, iren, event) -> None:
+        pos = iren.GetEventPosition()
+        if self._click_at is not None and np.hypot(*np.subtract(pos, self._click_at)) <= 3:
+            self.select(self.session.scene.parts.pick(*pos))  # a click, not an orbit drag
+        self._click_at = None
+
+    def _on_visibility(self, name: str, visible: bool) -> None:
+        self.session.scene.parts.set_visible(name, visible)
+        self.session.scene.parts.flush()
+        self.plotter.render()
+
+    def reset_view(self) -> None:
+        """Back to the isometric view of the whole machine."""
+        self.standard_view("view_isometric")
+
+    def standard_view(self, method: str) -> None:
+        """Look along a standard direction at the whole machine."""
+        getattr(self.plotter, method)(render=False)
+        self.plotter.reset_camera()
+        self.plotter.render()
+
+    def fit_selected(self) -> None:
+        """Zoom to the selected part (the whole machine when none is)."""
+        bounds = self.session.scene.parts.bounds(self.selected) if self.selected else None
+        if bounds is None:
+            self.plotter.reset_camera()
+        else:
+            self.plotter.reset_camera(bounds=bounds.T.ravel())
+        self.plotter.render()
+
+    # -- files ----------------------------------------------------------------------
+
+    def open_path(self, path: Path) -> bool:
+        """Open a twin file or a bare mesh; show a message and keep the view on failure."""
+        try:
+            twin = twin_from_mesh(path) if path.suffix.lower() in SUPPORTED_SUFFIXES else load_twin(path)
+        except TwinError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot open twin", str(exc))
+            return False
+        except MeshImportError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot open mesh", str(exc))
+            return False
+        self.show_twin(twin)
+        return True
+
+    def open_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open twin or mesh", "", f"Twins and meshes (*.yaml *.yml {patterns})"
+        )
+        if path:
+            self.open_path(Path(path))
+
+    def screenshot_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "twinview.png", "PNG (*.png)")
+        if path:
+            self.plotter.screenshot(path)
+            self.statusBar().showMessage(f"Saved {path}", 4000)
+
+    def grab_window(self) -> QtGui.QImage:
+        """The whole window as shown, 3D view included."""
+        image = self.grab().toImage()
+        view = self.plotter.screenshot(return_img=True)
+        h, w, _ = view.shape
+        qview = QtGui.QImage(np.ascontiguousarray(view).data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888)
+        painter = QtGui.QPainter(image)
+        geometry = self.centralWidget().geometry()
+        painter.drawImage(geometry, qview)
+        painter.end()
+        return image
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and Path(urls[0].toLocalFile()).suffix.lower() in (*SUPPORTED_SUFFIXES, ".yaml", ".yml"):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        self.open_path(Path(event.mimeData().urls()[0].toLocalFile()))
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.timer.stop()
+        if self.session is not None:
+            self.session.stop()
+        self.plotter.close()
+        super().closeEvent(event)
