@@ -44,7 +44,7 @@ class LabelLayer:
 
     Parameters
     ----------
-    renderer : vtkRenderer
+    renderer : pyvista.Renderer
         Where the labels are drawn.
     count : int
         Number of labels.
@@ -90,7 +90,7 @@ class LabelLayer:
         self.actor = vtk.vtkActor2D()
         self.actor.SetMapper(mapper)
         self.actor.SetPickable(False)
-        renderer.AddViewProp(self.actor)
+        renderer.add_actor(self.actor, reset_camera=False, pickable=False, render=False)
 
     def set(self, i: int, position, text: str) -> None:
         """Place label ``i`` at a world ``position`` with ``text``."""

@@ -12,7 +12,7 @@ def add_legend(renderer, rule: ColourRule, title: str, slot: int, slots: int) ->
 
     Parameters
     ----------
-    renderer : vtkRenderer
+    renderer : pyvista.Renderer
         Where the bar is drawn.
     rule : ColourRule
         The colour map and range shown.
@@ -41,5 +41,5 @@ def add_legend(renderer, rule: ColourRule, title: str, slot: int, slots: int) ->
         prop.SetItalic(False)
         prop.SetShadow(True)
     bar.SetPickable(False)
-    renderer.AddViewProp(bar)
+    renderer.add_actor(bar, reset_camera=False, pickable=False, render=False)
     return bar

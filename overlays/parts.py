@@ -3,8 +3,9 @@
 Parts that never move share one merged mesh; every part that moves (and the
 parts that ride on it) forms a rigid group with one merged mesh and one actor whose
 user matrix follows the joint. Colours live in one uint8 RGB point array per
-group, rewritten in place; hidden parts are flagged in VTK's ghost array, so nothing
-is rebuilt after start-up.
+group, rewritten in place; a hidden part's points are collapsed onto one of its own
+points (zero-area triangles draw nothing and cannot be picked), so nothing is
+rebuilt after start-up. (VTK's polydata mapper ignores hidden-cell ghost flags.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import vtk
 
 from meshes import Assembly
 
-_HIDDEN_CELL = 32  # vtkDataSetAttributes::HIDDENCELL
 _FEATURE_ANGLE = 35.0  # degrees: sharper edges are drawn as edges, not smoothed
 
 
@@ -29,8 +29,11 @@ class _Group:
     point_part: np.ndarray  # part index per point
     cell_part: np.ndarray  # part index per cell
     base_rgb: np.ndarray  # colours from the file
+    rest_points: np.ndarray  # point coordinates with every part shown
+    collapse_to: np.ndarray  # per point: where it goes when its part is hidden
     parts: frozenset  # part indices present in this group
-    dirty: bool = True
+    colours_dirty: bool = True
+    points_dirty: bool = False
 
 
 class PartMeshes:
@@ -110,12 +113,17 @@ class PartMeshes:
                                     consistent_normals=False, auto_orient_normals=False)
         base = np.array(mesh.point_data["base_rgb"])
         mesh.point_data["rgb"] = base.copy()
-        mesh.cell_data[vtk.vtkDataSetAttributes.GhostArrayName()] = np.zeros(mesh.n_cells, np.uint8)
         actor = self.plotter.add_mesh(mesh, scalars="rgb", rgb=True, smooth_shading=True,
                                       specular=0.25, specular_power=20, show_scalar_bar=False,
                                       reset_camera=False)
         cell_part = np.array(mesh.cell_data["part"])
-        return _Group(root, mesh, actor, np.array(mesh.point_data["part"]), cell_part, base,
+        point_part = np.array(mesh.point_data["part"])
+        rest_points = np.array(mesh.points)
+        first_point = np.zeros(len(self.names), dtype=np.int64)
+        present, first = np.unique(point_part, return_index=True)
+        first_point[present] = first
+        collapse_to = rest_points[first_point[point_part]]
+        return _Group(root, mesh, actor, point_part, cell_part, base, rest_points, collapse_to,
                       frozenset(np.unique(cell_part).tolist()))
 
     # -- updates --------------------------------------------------------------------
@@ -134,7 +142,7 @@ class PartMeshes:
         else:
             self._override[idx] = rgb
             self._has_override[idx] = True
-        self._mark(idx)
+        self._mark(idx, "colours_dirty")
 
     def colour_of(self, name: str) -> np.ndarray | None:
         """Current override colour of a part, or None when it shows its file colour."""
@@ -145,7 +153,7 @@ class PartMeshes:
         """Show or hide ``name`` and every part under it."""
         idx = self._subtree[name]
         self._hidden[idx] = not visible
-        self._mark(idx)
+        self._mark(idx, "points_dirty")
 
     def is_visible(self, name: str) -> bool:
         """False if the part is hidden."""
@@ -155,23 +163,26 @@ class PartMeshes:
         """Set the joint motion (4x4, in the part's frame) of a moving part."""
         self.joints[name] = matrix
 
-    def _mark(self, idx: np.ndarray) -> None:
+    def _mark(self, idx: np.ndarray, flag: str) -> None:
         touched = set(idx.tolist())
         for group in self.groups:
-            if not group.dirty and not touched.isdisjoint(group.parts):
-                group.dirty = True
+            if not touched.isdisjoint(group.parts):
+                setattr(group, flag, True)
 
     def flush(self) -> None:
         """Write pending colours, visibility and joint matrices into VTK, in place."""
         for group in self.groups:
-            if group.dirty:
-                pp = group.point_part
+            pp = group.point_part
+            if group.colours_dirty:
                 rgb = group.mesh.point_data["rgb"]
                 rgb[:] = np.where(self._has_override[pp][:, None], self._override[pp], group.base_rgb)
-                ghost = group.mesh.cell_data[vtk.vtkDataSetAttributes.GhostArrayName()]
-                ghost[:] = np.where(self._hidden[group.cell_part], _HIDDEN_CELL, 0)
                 group.mesh.Modified()
-                group.dirty = False
+                group.colours_dirty = False
+            if group.points_dirty:
+                hidden = self._hidden[pp][:, None]
+                group.mesh.points[:] = np.where(hidden, group.collapse_to, group.rest_points)
+                group.mesh.Modified()
+                group.points_dirty = False
         worlds = self.world_transforms()
         for group in self.groups:
             if group.root is not None:

@@ -75,7 +75,6 @@ class Scene:
         radius = max(np.linalg.norm(bounds[1] - bounds[0]) / 2, 1e-3)
         camera = self.plotter.camera
         camera.focal_point = centre
-        camera.position = centre + np.asarray(direction) / np.linalg.norm(direction) * radius * 4
         camera.up = up
         camera.view_angle = 30.0
         # distance at which the bounding sphere just fits the 30 degree view, plus a margin

@@ -44,11 +44,13 @@ def parse_json(payload: bytes):
     if len(payload) > MAX_PAYLOAD:
         raise PayloadError(f"payload too large ({len(payload)} bytes)")
     try:
-        return json.loads(payload)
+        text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise PayloadError("payload is not UTF-8 text") from None
-    except ValueError as exc:
-        raise PayloadError(f"not JSON or a number: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"not JSON or a number: {exc.msg}") from None
 
 
 def extract(document, keys: tuple) -> float:

@@ -112,7 +112,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.session is not None:
             self.session.stop()
         self.selected = None
-        self.plotter.clear()
+        self.plotter.clear_actors()
         self.session = Session(twin, self.plotter, self.broker_url)
         self.session.start()
         self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})

@@ -1,0 +1,71 @@
+"""Twin expressions: arithmetic allowed, everything else refused at load."""
+
+import math
+
+import pytest
+
+from viewer.twin.expr import Expression, ExpressionError
+
+
+@pytest.mark.parametrize(
+    "source, value, expected",
+    [
+        ("value * 9 / 5 + 32", 100, 212.0),
+        ("(value - 32) * 5 / 9", 212, 100.0),
+        ("sqrt(value) + abs(-1)", 16, 5.0),
+        ("clamp(value, 0, 10)", 42, 10.0),
+        ("1 if value > 3 else 0", 4, 1.0),
+        ("value ** 2", 3, 9.0),
+        ("-value % 7", 3, 4.0),
+        ("pi * 0 + max(1, value)", 2, 2.0),
+    ],
+)
+def test_allowed_expressions_compute(source, value, expected):
+    assert Expression(source)({"value": value}) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "().__class__",
+        "__import__('os')",
+        "value.__class__",
+        "open('/etc/passwd')",
+        "[1, 2][0]",
+        "'text'",
+        "lambda: 1",
+        "value if True else os",
+        "eval('1')",
+        "(x := 1)",
+        "[v for v in (1, 2)]",
+        "sin(value, key=1)",
+        "import os",
+        "x" * 600,
+    ],
+)
+def test_unsafe_expressions_are_refused(source):
+    with pytest.raises(ExpressionError):
+        Expression(source)
+
+
+def test_huge_power_is_stopped_not_computed():
+    expr = Expression("9 ** 9 ** 9")  # parses: only numbers and arithmetic
+    with pytest.raises(OverflowError):
+        expr({})
+
+
+def test_unknown_name_is_refused_with_the_known_names():
+    with pytest.raises(ExpressionError, match="unknown name 'temp'.*value"):
+        Expression("temp * 2")
+
+
+def test_extra_functions_are_allowed_only_where_given():
+    assert Expression("noise(1) * 0 + t", names=("t",), functions={"noise": lambda s: s})({"t": 2}) == 2
+    with pytest.raises(ExpressionError):
+        Expression("noise(1)", names=("t",))
+
+
+def test_math_errors_surface_as_arithmetic_errors():
+    with pytest.raises(ZeroDivisionError):
+        Expression("value / 0")({"value": 1})
+    assert math.isnan(Expression("value")({"value": float("nan")}))
