@@ -238,7 +238,7 @@ class PartMeshes:
                 break
         else:
             return
-        piece = group.mesh.extract_cells(cells).extract_surface()
+        piece = group.mesh.extract_cells(cells).extract_surface(algorithm="dataset_surface")
         silhouette = vtk.vtkPolyDataSilhouette()
         silhouette.SetInputData(piece)
         silhouette.SetCamera(self.plotter.renderer.GetActiveCamera())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import textwrap
 import time
@@ -14,17 +13,16 @@ import paho.mqtt.client as mqtt
 import pytest
 import trimesh
 
-from viewer.live.broker import free_port, wait_for_port
+from viewer.live.broker import free_port, mosquitto_path, wait_for_port
 
 
 @pytest.fixture
 def mosquitto(tmp_path):
     """A Mosquitto broker on a free loopback port; yields its URL."""
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     port = free_port()
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([mosquitto_path(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, process=proc)
     yield f"mqtt://127.0.0.1:{port}"
     proc.terminate()

@@ -26,3 +26,9 @@ def colour_at(image: np.ndarray, rc, radius: int = 2) -> np.ndarray:
 def near(colour, target, tol: float = 60) -> bool:
     """True if two RGB colours are within ``tol`` (Euclidean)."""
     return float(np.linalg.norm(np.asarray(colour, float) - np.asarray(target, float))) <= tol
+
+
+def same_hue(colour, target, tol: float = 30) -> bool:
+    """True if two colours match once lighting (a common brightness factor) is removed."""
+    a, b = np.asarray(colour, float), np.asarray(target, float)
+    return near(a / max(a.max(), 1) * 255, b / max(b.max(), 1) * 255, tol)

@@ -15,6 +15,11 @@ import time
 from pathlib import Path
 
 
+def mosquitto_path() -> str | None:
+    """The Mosquitto executable (Debian installs it in /usr/sbin, off a user's PATH)."""
+    return shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
@@ -49,7 +54,7 @@ class EmbeddedBroker:
 
     def __init__(self, port: int | None = None, prefer: str = "mosquitto"):
         self.port = port or free_port()
-        self.kind = "mosquitto" if prefer == "mosquitto" and shutil.which("mosquitto") else "amqtt"
+        self.kind = "mosquitto" if prefer == "mosquitto" and mosquitto_path() else "amqtt"
         self._process: subprocess.Popen | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
 
@@ -64,7 +69,7 @@ class EmbeddedBroker:
         if self.kind == "mosquitto":
             conf = Path(self._tmp.name) / "mosquitto.conf"
             conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-            cmd = [shutil.which("mosquitto"), "-c", str(conf)]
+            cmd = [mosquitto_path(), "-c", str(conf)]
         else:
             cmd = [sys.executable, "-m", "viewer.live.amqtt_broker", str(self.port)]
         self._process = subprocess.Popen(

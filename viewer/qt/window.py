@@ -155,11 +155,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tree.select(name)
         self.plotter.render()
 
-    def _on_press(self, iren, event) -> None:
-        self._click_at = iren.GetEventPosition()
+    def _on_press(self, *_) -> None:
+        self._click_at = self.plotter.iren.get_event_position()
 
-    def _on_release(self, iren, event) -> None:
-        pos = iren.GetEventPosition()
+    def _on_release(self, *_) -> None:
+        pos = self.plotter.iren.get_event_position()
         if self._click_at is not None and np.hypot(*np.subtract(pos, self._click_at)) <= 3:
             self.select(self.session.scene.parts.pick(*pos))  # a click, not an orbit drag
         self._click_at = None

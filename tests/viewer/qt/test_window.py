@@ -1,0 +1,123 @@
+"""The main window on a real (virtual) display, fed by a real broker."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6 import QtCore, QtGui
+
+from overlays.colormap import ColourRule
+from tests.conftest import make_test_machine
+from tests.pixels import colour_at, pixel_of, same_hue
+from viewer.qt.window import MainWindow
+from viewer.twin.loader import load_twin
+
+BEARING = (-0.25, -0.15, 0.35)
+
+
+@pytest.fixture
+def window(qtbot, rig_twin, mosquitto):
+    win = MainWindow(load_twin(rig_twin), broker_url=mosquitto)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.session.scene.view("front")
+    qtbot.waitUntil(lambda: win.session.status.state == "live", timeout=10000)
+    yield win
+    win.close()
+
+
+def _view(win):
+    return win.plotter.screenshot(return_img=True)
+
+
+def test_live_temperature_recolours_the_part_on_screen(window, publisher, qtbot):
+    at = pixel_of(window.plotter, BEARING)
+    hot = ColourRule("inferno", 20, 100).rgb(100)
+    assert not same_hue(colour_at(_view(window), at), hot)
+    publisher.send("rig/bearing", {"temperature": 130})
+    qtbot.waitUntil(lambda: same_hue(colour_at(_view(window), at), hot), timeout=5000)
+    assert window.session.scene.label_texts() == ["T 130.0 degC"]
+
+
+def test_status_bar_shows_the_connection_and_counts(window, publisher, qtbot):
+    publisher.send("rig/arm/angle", "10")
+    qtbot.waitUntil(lambda: "1/2 signals with data" in window.counts.text(), timeout=5000)
+    assert f"live · {window.session.source.url}" in window.connection.text()
+
+
+def test_clicking_a_part_selects_it_and_shows_its_signals(window, publisher, qtbot):
+    publisher.send("rig/bearing", {"temperature": 55.5})
+    qtbot.waitUntil(lambda: window.session.state.signals["temp"].value == 55.5, timeout=5000)
+    row, col = pixel_of(window.plotter, BEARING)
+    ratio = window.plotter.interactor.devicePixelRatioF()
+    pos = QtCore.QPoint(int(col / ratio), int(row / ratio))
+    qtbot.mouseClick(window.plotter.interactor, QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: window.selected == "bearing", timeout=3000)
+    assert window.details.title.text() == "bearing"
+    assert window.details.values() == {"temp": "55.5"}
+    assert window.tree.currentItem().text(0) == "bearing"
+
+
+def test_unticking_a_part_in_the_tree_hides_it(window, qtbot):
+    at = pixel_of(window.plotter, BEARING)
+    before = colour_at(_view(window), at)
+    item = window.tree._items["bearing"]
+    item.setCheckState(0, QtCore.Qt.CheckState.Unchecked)
+    assert not window.session.scene.parts.is_visible("bearing")
+    assert not np.allclose(colour_at(_view(window), at), before, atol=10)
+
+
+def test_selecting_in_the_tree_and_fitting_zooms_to_the_part(window, qtbot):
+    window.tree.setCurrentItem(window.tree._items["tip"])
+    assert window.selected == "tip"
+    distance = window.plotter.camera.distance
+    window.fit_selected()
+    assert window.plotter.camera.distance < distance / 2
+    window.reset_view()
+    assert window.plotter.camera.distance > distance / 2
+
+
+def test_standard_views_look_along_their_axes(window):
+    for name, direction in {"front": (0, -1, 0), "top": (0, 0, 1), "side": (1, 0, 0)}.items():
+        window.session.scene.view(name)
+        cam = window.plotter.camera
+        looking_from = np.subtract(cam.position, cam.focal_point)
+        assert np.allclose(looking_from / np.linalg.norm(looking_from), direction, atol=1e-6)
+
+
+def test_screenshot_of_the_whole_window(window, tmp_path):
+    path = tmp_path / "window.png"
+    window.grab_window().save(str(path))
+    image = np.asarray(Image.open(path))
+    assert image.shape[0] >= 400 and image.shape[1] >= 600
+    centre = window.centralWidget().geometry().center()
+    assert image[centre.y(), centre.x(), :3].tolist() != [0, 0, 0]  # the 3D view is in it
+
+
+def test_dropping_a_mesh_file_shows_it_without_a_twin(window, tmp_path, qtbot):
+    mesh = make_test_machine(tmp_path / "")
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(mesh))])
+    event = QtGui.QDropEvent(QtCore.QPointF(50, 50), QtCore.Qt.DropAction.CopyAction, mime,
+                             QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.windowTitle().startswith("rig.glb")
+    assert set(window.tree._items) == {"rig", "arm", "bearing", "base", "tip"}
+    assert window.session.status.state == "no live data"
+
+
+def test_demo_command_runs_and_leaves_nothing_behind(tmp_path):
+    out = tmp_path / "demo.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "viewer.cli", "demo", "--screenshot", str(out), "--seconds", "4"],
+        env=os.environ.copy(), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    image = np.asarray(Image.open(out))[..., :3].astype(int)
+    assert image.shape[1] >= 1000
+    leftovers = subprocess.run(["pgrep", "-f", "twinview-broker-"], capture_output=True, text=True)
+    assert leftovers.stdout == ""

@@ -1,0 +1,100 @@
+"""What the user sees, offscreen: the scene and `twinview render` on real frames."""
+
+import numpy as np
+import pytest
+import pyvista as pv
+from PIL import Image
+
+from overlays.colormap import NO_DATA_RGB, ColourRule
+from tests.conftest import wait_until
+from tests.pixels import colour_at, near, pixel_of, same_hue
+from viewer.cli import main
+from viewer.scene import Scene
+from viewer.twin.loader import load_twin
+
+BEARING = (-0.25, -0.15, 0.35)  # front face centre of the test rig's bearing
+
+
+@pytest.fixture
+def scene(rig_twin):
+    plotter = pv.Plotter(off_screen=True, window_size=(500, 400))
+    scene = Scene(plotter, load_twin(rig_twin))
+    scene.view("front")
+    yield scene
+    plotter.close()
+
+
+def _shot(scene):
+    scene.plotter.render()
+    return scene.plotter.screenshot(return_img=True)
+
+
+def test_a_signal_without_data_is_grey_and_its_label_shows_no_value(scene):
+    at = pixel_of(scene.plotter, BEARING)
+    lit = colour_at(_shot(scene), at)
+    assert abs(lit[0] - lit[1]) < 8 and abs(lit[1] - lit[2]) < 8  # grey, not a map colour
+    assert scene.parts.colour_of("bearing").tolist() == NO_DATA_RGB.tolist()
+    assert scene.label_texts() == ["T — degC"]
+
+
+def test_a_hot_value_turns_the_part_to_the_maps_hot_end(scene):
+    scene.sync({"temp": 150.0, "angle": None}, {"temp"}, dt=0.03)
+    hot = ColourRule("inferno", 20, 100).rgb(100)
+    assert same_hue(colour_at(_shot(scene), pixel_of(scene.plotter, BEARING)), hot)
+    assert scene.label_texts() == ["T 150.0 degC"]
+
+
+def test_labels_are_drawn_on_screen(scene):
+    before = _shot(scene)
+    scene.sync({"temp": 88.0, "angle": None}, {"temp"}, dt=0.03)
+    after = _shot(scene)
+    row, col = pixel_of(scene.plotter, (-0.25, 0, 0.5))  # label anchor: top of the bearing
+    window = (slice(row - 25, row + 5), slice(col - 5, col + 120))
+    assert np.abs(after[window].astype(int) - before[window].astype(int)).sum() > 2000
+
+
+def test_render_command_draws_live_values(rig_twin, mosquitto, publisher, tmp_path):
+    out = tmp_path / "shot.png"
+    import threading
+
+    done = threading.Event()
+
+    def publish():
+        while not done.is_set():  # like a device: publish periodically
+            publisher.send("rig/bearing", {"temperature": 120})
+            publisher.send("rig/arm/angle", "60")
+            done.wait(0.2)
+
+    thread = threading.Thread(target=publish)
+    thread.start()
+    try:
+        assert main(["render", str(rig_twin), "-o", str(out), "--seconds", "1.5",
+                     "--broker", mosquitto, "--size", "500x400"]) == 0
+    finally:
+        done.set()
+        thread.join()
+    image = np.asarray(Image.open(out))[..., :3]
+    assert image.shape == (400, 500, 3)
+    yellowish = (image[..., 0] > 200) & (image[..., 1] > 180) & (image[..., 2] < 200)
+    assert yellowish.sum() > 500  # the bearing at inferno's hot end
+
+
+def test_render_without_a_broker_still_draws_the_machine(rig_twin, tmp_path, capsys):
+    out = tmp_path / "shot.png"
+    assert main(["render", str(rig_twin), "-o", str(out), "--seconds", "0.3", "--size", "400x300"]) == 0
+    assert "broker not reachable" in capsys.readouterr().err
+    image = np.asarray(Image.open(out))[..., :3].astype(int)
+    background = image[5, -5]
+    differs = np.abs(image - background).sum(axis=2) > 60
+    assert differs.sum() > 0.05 * differs.size  # the machine is drawn
+
+
+def test_rotating_a_part_moves_its_silhouette(scene):
+    tip = pixel_of(scene.plotter, (0.3, -0.08, 0.85))
+    before = _shot(scene)
+    arm_mid = pixel_of(scene.plotter, (0.3 + 0.3 * 0.7071, -0.045, 0.2 + 0.3 * 0.7071))
+    assert not same_hue(colour_at(before, arm_mid), (40, 160, 60))
+    scene.sync({"temp": None, "angle": 45.0}, {"angle"}, dt=0.03)
+    after = _shot(scene)
+    assert not near(colour_at(after, tip), colour_at(before, tip), tol=30)  # the tip left
+    assert same_hue(colour_at(after, arm_mid), (40, 160, 60), tol=40)  # the arm is here now
