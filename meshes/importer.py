@@ -60,6 +60,8 @@ def load_assembly(path, name: str | None = None, units: str | None = None) -> As
     """
     path = Path(path)
     name = name or path.stem
+    if units is not None and units not in UNITS:
+        raise MeshImportError(f"{path.name}: unknown units {units!r} (use one of {', '.join(UNITS)})")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise MeshImportError(
             f"{path.name}: unsupported mesh format {path.suffix!r} "
@@ -100,6 +102,12 @@ def _assembly_from_scene(scene: trimesh.Scene, name: str, scale: float, label: s
     for parent, child, data in graph.to_edgelist():
         children.setdefault(parent, []).append((child, data))
     tops = children.get(graph.base_frame, [])
+    # An empty wrapper node around a single node (STEP files wrap each part in an
+    # assembly node) says nothing: skip it, so the part itself takes the caller's name.
+    while len(tops) == 1 and tops[0][1].get("geometry") is None and len(children.get(tops[0][0], [])) == 1:
+        (node, data), [(child, child_data)] = tops[0], children[tops[0][0]]
+        matrix = np.asarray(data.get("matrix", np.eye(4))) @ np.asarray(child_data.get("matrix", np.eye(4)))
+        tops = [(child, {**child_data, "matrix": matrix})]
 
     assembly = Assembly()
     if len(tops) == 1:
@@ -116,6 +124,9 @@ def _assembly_from_scene(scene: trimesh.Scene, name: str, scale: float, label: s
         part_name = rename.get(node, node)
         local = np.array(data.get("matrix", np.eye(4)), dtype=float)
         local[:3, 3] *= scale
+        if part_name in assembly:
+            raise MeshImportError(f"{label}: node {node!r} has the same name as the part {name!r} "
+                                  "that holds the file; give that part another name")
         part = Part(name=part_name, parent=parent, local=local, source=f"{label}:{node}")
         geom = scene.geometry.get(data.get("geometry"))
         if isinstance(geom, trimesh.Trimesh) and len(geom.faces):

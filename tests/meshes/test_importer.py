@@ -228,8 +228,6 @@ def test_step_assembly_keeps_box_names_and_converts_millimetres(tmp_path):
     assert red[0] > 100 > max(red[1:]) and blue[2] > 100 > max(blue[:2])
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="importer bug: a node named like the top part collides with it")
 def test_a_node_named_like_the_file_still_loads(tmp_path):
     path = write_step_boxes(tmp_path / "block.step", [("block", (0, 0, 0), (10, 10, 10))])
     assembly = load_assembly(path)
@@ -259,3 +257,20 @@ def test_garbage_bytes_are_an_import_error(tmp_path, suffix, garbage):
     path.write_bytes(garbage)
     with pytest.raises(MeshImportError, match=rf"^broken\{suffix}: "):
         load_assembly(path)
+
+
+def test_a_child_named_like_the_group_is_a_clear_error(tmp_path):
+    scene = trimesh.Scene()
+    scene.add_geometry(trimesh.creation.box(), node_name="base", geom_name="base")
+    scene.add_geometry(trimesh.creation.box(), node_name="lid", geom_name="lid")
+    path = tmp_path / "base.glb"
+    path.write_bytes(scene.export(file_type="glb"))
+    with pytest.raises(MeshImportError, match="same name as the part 'base'"):
+        load_assembly(path)
+
+
+def test_unknown_units_are_an_import_error(tmp_path):
+    path = tmp_path / "box.stl"
+    path.write_bytes(trimesh.creation.box().export(file_type="stl"))
+    with pytest.raises(MeshImportError, match="unknown units 'furlong'"):
+        load_assembly(path, units="furlong")
