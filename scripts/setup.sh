@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian/Ubuntu machine: system packages (when missing) and .venv.
-# Idempotent: a second run only checks. Used by `make demo` and `make test`.
+# Idempotent: a second run only checks. Used by scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Xvfb for headless windows, Mosquitto for the broker, the X/GL libraries Qt's xcb
-# platform and VTK need.
+# Xvfb for headless windows, Mosquitto for the broker, the X/GL libraries that Qt's
+# xcb platform and VTK need, and venv support for Debian's python3.
 APT_PACKAGES=(
-  xvfb xauth mosquitto
+  xvfb xauth mosquitto python3-venv
   libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0
@@ -19,20 +19,21 @@ for pkg in "${APT_PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${missing[*]}"
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
-    echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; fi
+  if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+  elif command -v sudo >/dev/null; then
+    SUDO=(sudo)
+  else
+    echo "setup: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
-  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
-    # Debian's python3 needs python3-venv for venvs.
-    ${SUDO:-$( [ "$(id -u)" -eq 0 ] || echo sudo )} apt-get install -y -qq python3-venv >/dev/null
-    rm -rf .venv && "$PYTHON" -m venv .venv
-  fi
+  "${PYTHON:-python3}" -m venv .venv
 fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
