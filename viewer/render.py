@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
     Uses VTK's offscreen (EGL) path. With no broker reachable the machine is drawn
     in its "no data" state.
     """
+    if not os.environ.get("DISPLAY"):
+        # Go straight to EGL instead of letting VTK try (and warn about) a missing X server.
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     plotter = pv.Plotter(off_screen=True, window_size=tuple(size))
     session = Session(twin, plotter, broker_url)
     connected = False
