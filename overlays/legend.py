@@ -32,7 +32,7 @@ def add_legend(renderer, rule: ColourRule, title: str, slot: int, slots: int) ->
     bar.UnconstrainedFontSizeOn()
     bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
     bar.GetPositionCoordinate().SetValue(0.03, 0.02 + slot * height)
-    bar.SetWidth(0.22)
+    bar.SetWidth(0.3)
     bar.SetHeight(height * 0.95)
     for prop, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 11)):
         prop.SetFontSize(size)

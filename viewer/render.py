@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pyvista as pv
 
+from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
 from viewer.twin.loader import Twin
 
@@ -33,6 +34,7 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
         # Go straight to EGL instead of letting VTK try (and warn about) a missing X server.
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     plotter = pv.Plotter(off_screen=True, window_size=tuple(size))
+    plotter.ren_win.SetMultiSamples(MULTI_SAMPLES)
     session = Session(twin, plotter, broker_url)
     connected = False
     try:

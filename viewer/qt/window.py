@@ -10,6 +10,7 @@ from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
 from viewer.qt.panels import PartDetails, PartsTree
+from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
 from viewer.twin.loader import Twin, TwinError, load_twin, twin_from_mesh
 
@@ -47,7 +48,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1400, 880)
 
-        self.plotter = QtInteractor(self, auto_update=False)
+        self.plotter = QtInteractor(self, auto_update=False, multi_samples=MULTI_SAMPLES)
         self.setCentralWidget(self.plotter.interactor)
         self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
         self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)

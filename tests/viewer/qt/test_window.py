@@ -114,10 +114,11 @@ def test_demo_command_runs_and_leaves_nothing_behind(tmp_path):
     out = tmp_path / "demo.png"
     result = subprocess.run(
         [sys.executable, "-m", "viewer.cli", "demo", "--screenshot", str(out), "--seconds", "4"],
-        env=os.environ.copy(), capture_output=True, text=True, timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its broker's files, to find leftovers
+        capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     image = np.asarray(Image.open(out))[..., :3].astype(int)
     assert image.shape[1] >= 1000
-    leftovers = subprocess.run(["pgrep", "-f", "twinview-broker-"], capture_output=True, text=True)
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftovers.stdout == ""

@@ -1,0 +1,116 @@
+"""Frame cost: TwinView's own CPU per frame and total frame time vs a bare pyvista render.
+
+For N bound parts (100, 1,000, 5,000 boxes, every one coloured by its own signal and
+every value changing every frame) this measures, offscreen at 1280x800:
+
+- TwinView's own CPU per frame: ``Scene.sync`` (overlay rules + in-place VTK updates);
+- total frame time (sync + render) against a bare pyvista render of the same merged
+  geometry with no bindings, measured in the same run.
+
+Run: ``.venv/bin/python bench/frame.py``. Prints a table; adds its figures to
+``bench/results.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+import pyvista as pv  # noqa: E402
+import trimesh  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import record  # noqa: E402
+
+from viewer.scene import MULTI_SAMPLES, Scene  # noqa: E402
+from viewer.twin.loader import load_twin  # noqa: E402
+
+FRAMES = 30
+SIZE = (1280, 800)
+TARGETS_MS = {1000: 2.0, 5000: 8.0}  # issue targets for TwinView's own CPU per frame
+
+
+def make_twin(folder: Path, n: int) -> Path:
+    """A GLB of ``n`` boxes on a grid and a twin colouring each from its own signal."""
+    side = int(np.ceil(np.sqrt(n)))
+    scene = trimesh.Scene()
+    for i in range(n):
+        box = trimesh.creation.box(extents=(0.8, 0.8, 0.8))
+        box.apply_translation((i % side, i // side, 0))
+        scene.add_geometry(box, node_name=f"p{i}", geom_name=f"p{i}")
+    scene.export(folder / "grid.glb")
+    lines = ["twin: bench", "parts:", "  - {name: grid, mesh: grid.glb}", "signals:"]
+    lines += [f"  s{i}: {{topic: bench/{i}}}" for i in range(n)]
+    lines += ["bindings:"]
+    lines += [f"  - {{colour: p{i}, signal: s{i}, cmap: viridis, range: [0, 1]}}" for i in range(n)]
+    path = folder / "grid.twin.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def plotter() -> pv.Plotter:
+    p = pv.Plotter(off_screen=True, window_size=SIZE)
+    p.ren_win.SetMultiSamples(MULTI_SAMPLES)
+    return p
+
+
+def bare_render_ms(twin) -> float:
+    """Median frame time of the same geometry, merged, no bindings, nothing changing."""
+    p = plotter()
+    meshes = [pv.wrap(trimesh.Trimesh(part.vertices, part.faces)) for part in twin.assembly if part.has_geometry]
+    p.add_mesh(pv.merge(meshes), color="grey", smooth_shading=True)
+    p.view_isometric()
+    p.ren_win.Render()
+    times = []
+    for _ in range(FRAMES):
+        t = time.perf_counter()
+        p.ren_win.Render()
+        times.append(time.perf_counter() - t)
+    p.close()
+    return 1e3 * statistics.median(times)
+
+
+def twinview_ms(twin) -> tuple[float, float]:
+    """Median (sync, sync + render) with every signal changing every frame."""
+    p = plotter()
+    scene = Scene(p, twin)
+    p.ren_win.Render()
+    names = list(twin.signals)
+    rng = np.random.default_rng(0)
+    sync, total = [], []
+    for _ in range(FRAMES):
+        values = dict(zip(names, rng.random(len(names)).tolist()))
+        t0 = time.perf_counter()
+        scene.sync(values, set(names), dt=1 / 30)
+        t1 = time.perf_counter()
+        p.ren_win.Render()
+        t2 = time.perf_counter()
+        sync.append(t1 - t0)
+        total.append(t2 - t0)
+    p.close()
+    return 1e3 * statistics.median(sync), 1e3 * statistics.median(total)
+
+
+def main() -> None:
+    print(f"{'parts':>6} {'own CPU ms':>11} {'frame ms':>9} {'bare ms':>8} {'ratio':>6}")
+    for n in (100, 1000, 5000):
+        with tempfile.TemporaryDirectory() as tmp:
+            twin = load_twin(make_twin(Path(tmp), n))
+            bare = bare_render_ms(twin)
+            own, frame = twinview_ms(twin)
+        print(f"{n:>6} {own:>11.2f} {frame:>9.1f} {bare:>8.1f} {frame / bare:>6.2f}")
+        record(f"frame.own_cpu.{n}_parts", own, "ms", baseline=bare, target=TARGETS_MS.get(n),
+               lower_is_better=True, ratio_target=None)
+        record(f"frame.total.{n}_parts", frame, "ms", baseline=bare, target=None,
+               lower_is_better=True, ratio_target=1.15)
+
+
+if __name__ == "__main__":
+    main()
