@@ -18,14 +18,28 @@ class LabelRule:
     Parameters
     ----------
     template : str
-        Text with ``{name}`` or ``{name:format}`` fields (checked when the twin loads).
+        Text with ``{name}`` or ``{name:format}`` fields.
+
+    Raises
+    ------
+    ValueError
+        If a field is not a plain name with an optional number format (no
+        attributes, indices or conversions: the template comes from a user's file).
     """
 
     def __init__(self, template: str):
         self.template = template
-        self._pieces = [
-            (literal, name, spec or "") for literal, name, spec, _ in string.Formatter().parse(template)
-        ]
+        self._pieces = []
+        for literal, name, spec, conversion in string.Formatter().parse(template):
+            if name is not None:
+                if not name.isidentifier() or conversion:
+                    raise ValueError(f"label field {{{name}}} must be a signal name, optionally "
+                                     "with a format such as {temp:.1f}")
+                try:
+                    format(1.0, spec or "")
+                except ValueError:
+                    raise ValueError(f"bad number format {spec!r} in label field {{{name}}}") from None
+            self._pieces.append((literal, name, spec or ""))
         self.names = {name for _, name, _ in self._pieces if name}
 
     def text(self, values: Mapping[str, float | None]) -> str:

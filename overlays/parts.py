@@ -56,6 +56,7 @@ class PartMeshes:
         self.index = {name: i for i, name in enumerate(self.names)}
         self.moving = [name for name in self.names if name in set(moving)]
         self.joints: dict[str, np.ndarray] = {}
+        self._worlds: dict[str, np.ndarray] | None = None
         n = len(self.names)
         self._override = np.zeros((n, 3), dtype=np.uint8)
         self._has_override = np.zeros(n, dtype=bool)
@@ -67,7 +68,7 @@ class PartMeshes:
         self._group_of_actor = {id(g.actor): g for g in self.groups}
         self._picker = vtk.vtkCellPicker()
         self._picker.SetTolerance(0.002)
-        self._highlight: tuple[str, vtk.vtkActor, _Group] | None = None
+        self._highlight: list[tuple[vtk.vtkActor, _Group]] = []
         self.flush()
 
     # -- building -----------------------------------------------------------------
@@ -162,6 +163,7 @@ class PartMeshes:
     def set_joint(self, name: str, matrix: np.ndarray) -> None:
         """Set the joint motion (4x4, in the part's frame) of a moving part."""
         self.joints[name] = matrix
+        self._worlds = None
 
     def _mark(self, idx: np.ndarray, flag: str) -> None:
         touched = set(idx.tolist())
@@ -183,17 +185,19 @@ class PartMeshes:
                 group.mesh.points[:] = np.where(hidden, group.collapse_to, group.rest_points)
                 group.mesh.Modified()
                 group.points_dirty = False
-        worlds = self.world_transforms()
-        for group in self.groups:
-            if group.root is not None:
-                group.actor.user_matrix = worlds[group.root]
-        if self._highlight is not None:
-            _, actor, group = self._highlight
-            actor.SetUserMatrix(group.actor.GetUserMatrix())
+        if self._worlds is None:  # a joint moved since the last flush
+            worlds = self.world_transforms()
+            for group in self.groups:
+                if group.root is not None:
+                    group.actor.user_matrix = worlds[group.root]
+            for actor, group in self._highlight:
+                actor.SetUserMatrix(group.actor.GetUserMatrix())
 
     def world_transforms(self) -> dict[str, np.ndarray]:
-        """Current world matrix of every part's frame."""
-        return self.assembly.world_transforms(self.joints)
+        """Current world matrix of every part's frame (kept until a joint moves)."""
+        if self._worlds is None:
+            self._worlds = self.assembly.world_transforms(self.joints)
+        return self._worlds
 
     # -- queries --------------------------------------------------------------------
 
@@ -226,19 +230,22 @@ class PartMeshes:
 
     def highlight(self, name: str | None) -> None:
         """Outline ``name`` (a group: every part under it); ``None`` clears it."""
-        if self._highlight is not None:
-            self.plotter.remove_actor(self._highlight[1], render=False)
-            self._highlight = None
+        for actor, _ in self._highlight:
+            self.plotter.remove_actor(actor, render=False)
+        self._highlight = []
         if name is None:
             return
         idx = self.own_geometry(name)
-        for group in self.groups:
+        for group in self.groups:  # a group may span the static and moving meshes
             cells = np.flatnonzero(np.isin(group.cell_part, idx))
             if len(cells):
-                break
-        else:
-            return
-        piece = group.mesh.extract_cells(cells).extract_surface(algorithm="dataset_surface")
+                actor = self._outline(group.mesh.extract_cells(cells).extract_surface(algorithm="dataset_surface"))
+                actor.SetUserMatrix(group.actor.GetUserMatrix())
+                self.plotter.add_actor(actor, reset_camera=False, pickable=False, render=False)
+                self._highlight.append((actor, group))
+
+    def _outline(self, piece: pv.PolyData) -> vtk.vtkActor:
+        """A bright silhouette-and-feature-edge actor for ``piece``."""
         silhouette = vtk.vtkPolyDataSilhouette()
         silhouette.SetInputData(piece)
         silhouette.SetCamera(self.plotter.renderer.GetActiveCamera())
@@ -254,8 +261,5 @@ class PartMeshes:
         prop.SetColor(1.0, 0.85, 0.0)
         prop.SetLineWidth(3.0)
         prop.SetLighting(False)
-        actor.SetUserMatrix(group.actor.GetUserMatrix())
         silhouette.SetProp3D(actor)
-        self.plotter.add_actor(actor, reset_camera=False, pickable=False, render=False)
-        self._highlight = (name, actor, group)
-        self.flush()
+        return actor

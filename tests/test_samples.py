@@ -25,7 +25,9 @@ def _build_samples():
 def test_the_script_rebuilds_the_committed_samples(builder, committed, tmp_path):
     out = tmp_path / "rebuilt.glb"
     getattr(_build_samples(), builder)(str(out))
-    fresh, shipped = load_assembly(out, "m"), load_assembly(RESOURCES / "machines" / committed, "m")
+    fresh = load_assembly(out, name="m")
+    shipped = load_assembly(RESOURCES / "machines" / committed, name="m")
+    assert fresh.units == shipped.units == "meters (from file)"
     assert [(p.name, p.parent) for p in fresh] == [(p.name, p.parent) for p in shipped]
     assert fresh.n_triangles == shipped.n_triangles
     assert np.allclose(fresh.bounds(), shipped.bounds())

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
+from viewer.live.mqtt import BrokerUrlError, parse_broker_url
 from viewer.samples import SAMPLES
 from viewer.twin.loader import TwinError, load_twin, twin_from_mesh
 
@@ -60,6 +61,8 @@ def main(argv=None) -> int:
     """Entry point of the ``twinview`` console script."""
     args = _parser().parse_args(argv)
     try:
+        if getattr(args, "broker", None):
+            parse_broker_url(args.broker)
         if args.command == "check":
             twin = load_twin(args.twin, allow_outside=args.allow_outside)
             for note in twin.notes:
@@ -95,7 +98,7 @@ def main(argv=None) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
-    except MeshImportError as exc:
+    except (MeshImportError, BrokerUrlError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -35,9 +35,9 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     plotter = pv.Plotter(off_screen=True, window_size=tuple(size))
     plotter.ren_win.SetMultiSamples(MULTI_SAMPLES)
-    session = Session(twin, plotter, broker_url)
-    connected = False
+    connected, session = False, None
     try:
+        session = Session(twin, plotter, broker_url)
         session.start()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -49,6 +49,7 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
         plotter.add_text(f"{twin.name} · {status}", position="upper_left", font_size=10, color="white")
         plotter.screenshot(out)
     finally:
-        session.stop()
+        if session is not None:
+            session.stop()
         plotter.close()
     return RenderReport(out, connected, session.state.values(), status)

@@ -55,13 +55,16 @@ class Scene:
             if b.kind in _MOVES:
                 axis, pivot = twin.joint_axis_pivot(b)
                 self.moves.append((b, motion.Spin(axis, pivot, b.scale) if b.kind == "spin" else (axis, pivot)))
-        self._joint_parts = list(dict.fromkeys(b.part for b, _ in self.moves))
         self._motion = {id(b): np.eye(4) for b, _ in self.moves}
+        self._moves_of: dict[str, list[int]] = {}  # part -> its motion bindings, composed in order
+        for b, _ in self.moves:
+            self._moves_of.setdefault(b.part, []).append(id(b))
 
         self.labels = [(b, LabelRule(b.text)) for b in bindings if b.kind == "label"]
         self.label_layer = LabelLayer(plotter.renderer, len(self.labels)) if self.labels else None
         rest = twin.assembly.world_transforms()
         self._anchors = [self._label_anchor(b.part, rest) for b, _ in self.labels]
+        self._label_moves = [self.parts.group_root(b.part) is not None for b, _ in self.labels]
 
         self.sync({name: None for name in twin.signals}, set(twin.signals), dt=0.0, force=True)
         self.view("iso")
@@ -79,22 +82,29 @@ class Scene:
             names = ", ".join(signals) if len(signals) <= 2 else f"{len(signals)} signals"
             add_legend(self.plotter.renderer, rule, f"{names} [{unit}]" if unit else names, slot, len(shown))
 
-    def view(self, name: str = "iso", part: str | None = None) -> None:
-        """Look at the machine (or at ``part``) from a standard direction and fill the view."""
+    def view(self, name: str = "iso") -> None:
+        """Look at the whole machine from a standard direction (see ``VIEWS``)."""
         direction, up = VIEWS[name]
+        camera = self.plotter.camera
+        camera.up = up
+        camera.position = np.add(camera.focal_point, direction)
+        self.fit()
+
+    def fit(self, part: str | None = None) -> None:
+        """Fill the view with ``part`` (the whole machine by default), keeping the direction."""
         bounds = self.parts.bounds(part) if part else None
         bounds = bounds if bounds is not None else self.parts.bounds()
         if bounds is None:
             return
+        camera = self.plotter.camera
+        direction = np.subtract(camera.position, camera.focal_point)
         centre = bounds.mean(axis=0)
         radius = max(np.linalg.norm(bounds[1] - bounds[0]) / 2, 1e-3)
-        camera = self.plotter.camera
-        camera.focal_point = centre
-        camera.up = up
         camera.view_angle = 30.0
-        # distance at which the bounding sphere just fits the 30 degree view, plus a margin
+        # the distance at which the bounding sphere just fits the 30 degree view, a little closer
         distance = radius / np.sin(np.radians(15)) * 0.95
-        camera.position = centre + np.asarray(direction) / np.linalg.norm(direction) * distance
+        camera.focal_point = centre
+        camera.position = centre + direction / np.linalg.norm(direction) * distance
         self.plotter.renderer.ResetCameraClippingRange()
 
     def _label_anchor(self, part: str, rest: dict) -> np.ndarray:
@@ -111,38 +121,37 @@ class Scene:
 
         Returns True when anything visible changed and a render is due.
         """
-        changed = bool(dirty) or force
         for b, rule in self.colours:
-            if b.signal in dirty:
+            if force or b.signal in dirty:
                 self.parts.set_colour(b.part, rule.rgb(values.get(b.signal)))
 
-        moved = force
+        moved = set(self._moves_of) if force else set()
         for b, how in self.moves:
             value = values.get(b.signal)
             if b.kind == "spin":
-                if value:  # a stopped or silent machine does not turn
+                if value:  # a stopped machine does not turn
                     self._motion[id(b)] = how.advance(value, dt)
-                    moved = True
+                    moved.add(b.part)
             elif b.signal in dirty and value is not None:
                 axis, pivot = how
                 if b.kind == "rotate":
                     self._motion[id(b)] = motion.rotate(value, axis, pivot, b.scale, b.offset)
                 else:
                     self._motion[id(b)] = motion.translate(value, axis, b.scale, b.offset)
-                moved = True
-        if moved:
-            for part in self._joint_parts:
-                mats = [self._motion[id(b)] for b, _ in self.moves if b.part == part]
-                self.parts.set_joint(part, reduce(np.matmul, mats))
+                moved.add(b.part)
+        for part in moved:
+            self.parts.set_joint(part, reduce(np.matmul, [self._motion[i] for i in self._moves_of[part]]))
+        if not (dirty or moved or force):
+            return False
         self.parts.flush()
 
-        if self.label_layer is not None and (moved or changed):
+        if self.label_layer is not None:
             worlds = self.parts.world_transforms()
             for i, (b, rule) in enumerate(self.labels):
-                if moved or force or not rule.names.isdisjoint(dirty):
+                if force or (moved and self._label_moves[i]) or not rule.names.isdisjoint(dirty):
                     self.label_layer.set(i, (worlds[b.part] @ self._anchors[i])[:3], rule.text(values))
             self.label_layer.flush()
-        return changed or moved
+        return True
 
     def bindings_of(self, part: str) -> list[BindingSpec]:
         """Bindings that act on ``part`` or on a part it belongs to."""

@@ -30,7 +30,7 @@ def test_the_test_rig_loads_with_its_tree_and_joints(rig_twin):
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
-def test_sample_twins_load_and_use_every_binding_kind_between_them(name):
+def test_sample_twins_load_with_signals_and_a_simulation(name):
     twin = load_twin(SAMPLES[name])
     assert len(twin.signals) >= 6
     assert twin.spec.simulate

@@ -72,15 +72,16 @@ class EmbeddedBroker:
             cmd = [mosquitto_path(), "-c", str(conf)]
         else:
             cmd = [sys.executable, "-m", "viewer.live.amqtt_broker", str(self.port)]
-        self._process = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        # The broker's log goes to a file: a pipe nobody reads would fill up and stall it.
+        log = Path(self._tmp.name) / "broker.log"
+        with open(log, "wb") as out:
+            self._process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
         try:
             wait_for_port(self.port, process=self._process)
         except (RuntimeError, TimeoutError) as exc:
-            err = self._process.stderr.read().decode(errors="replace")[-500:] if self._process.poll() is not None else ""
+            tail = log.read_text(errors="replace")[-500:]
             self.stop()
-            raise RuntimeError(f"{self.kind} broker did not start: {exc} {err}".strip()) from None
+            raise RuntimeError(f"{self.kind} broker did not start: {exc} {tail}".strip()) from None
         return self
 
     def stop(self) -> None:
@@ -92,7 +93,6 @@ class EmbeddedBroker:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-            self._process.stderr.close()
             self._process = None
         if self._tmp is not None:
             self._tmp.cleanup()

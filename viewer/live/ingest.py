@@ -70,7 +70,7 @@ class Ingest:
                         to_number(value)  # NaN or inf from the expression is an error too
                 except PayloadError as exc:
                     errors.append(DecodeError(signal.name, str(exc), t))
-                except (ArithmeticError, ValueError) as exc:
+                except (ArithmeticError, ValueError, TypeError) as exc:
                     errors.append(DecodeError(signal.name, f"expression failed: {exc}", t))
                 else:
                     updates.append(Update(signal.name, value, t))

@@ -68,9 +68,10 @@ class MqttSource:
         self.url = url
         self.host, self.port = parse_broker_url(url)
         self.topics = sorted(set(topics))
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _latest, received and _status
         self._latest: dict[str, tuple[bytes, float]] = {}
         self._status = ConnectionStatus("connecting", url)
+        self._stopped = False
         self.received = 0  # messages since start, for rates
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -94,8 +95,7 @@ class MqttSource:
         self._set_status("live")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
-        if self._status.state != "stopped":
-            self._set_status("reconnecting", detail="connection lost")
+        self._set_status("reconnecting", detail="connection lost")
 
     def _on_connect_fail(self, client, userdata):
         self._set_status("reconnecting", detail="broker unreachable", failed=True)
@@ -108,8 +108,12 @@ class MqttSource:
             self.received += 1
 
     def _set_status(self, state: str, detail: str = "", failed: bool = False) -> None:
-        attempts = self._status.attempts + 1 if failed else (0 if state == "live" else self._status.attempts)
-        self._status = ConnectionStatus(state, self.url, attempts, detail)
+        with self._lock:
+            if self._stopped:  # a callback already under way when stop() was called
+                return
+            old = self._status.attempts
+            attempts = old + 1 if failed else (0 if state == "live" else old)
+            self._status = ConnectionStatus(state, self.url, attempts, detail)
 
     # -- UI thread ------------------------------------------------------------------
 
@@ -119,10 +123,16 @@ class MqttSource:
         self._client.loop_start()
 
     def stop(self) -> None:
-        """Disconnect and end the network thread."""
-        self._status = ConnectionStatus("stopped", self.url)
+        """Disconnect and end the network thread, without waiting for it.
+
+        The thread may be inside a slow connect or DNS lookup; the UI must not wait
+        for that, so it is joined on a helper thread.
+        """
+        with self._lock:
+            self._stopped = True
+            self._status = ConnectionStatus("stopped", self.url)
         self._client.disconnect()
-        self._client.loop_stop()
+        threading.Thread(target=self._client.loop_stop, name="twinview-mqtt-stop", daemon=True).start()
 
     def drain(self) -> dict[str, tuple[bytes, float]]:
         """Newest ``(payload, receive time)`` per topic since the last drain."""

@@ -9,18 +9,22 @@ sees exactly what it would see from a plant.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
+import uuid
 
 import paho.mqtt.client as mqtt
 
-from viewer.live.mqtt import parse_broker_url
+from viewer.live.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S, parse_broker_url
 from viewer.live.payload import parse_field_path, set_path
 from viewer.twin.expr import Expression
 
+_log = logging.getLogger(__name__)
+
 #: Names of the simulator-only functions, for the twin checker.
-NOISE_FUNCTIONS = {"noise": lambda sigma: 0.0}
+NOISE_FUNCTIONS = {"noise": (lambda sigma: 0.0, 1, 1)}
 
 
 class Simulator:
@@ -42,7 +46,7 @@ class Simulator:
         self.host, self.port = parse_broker_url(url)
         self.speed = speed
         rng = random.Random(seed)
-        functions = {"noise": lambda sigma: rng.gauss(0.0, sigma)}
+        functions = {"noise": (lambda sigma: rng.gauss(0.0, sigma), 1, 1)}
         self._jobs = []
         for sim in topics:
             if sim.fields is not None:
@@ -51,11 +55,12 @@ class Simulator:
             else:
                 exprs = {None: Expression(sim.value, names=("t",), functions=functions)}
             self._jobs.append((sim.topic, sim.period, exprs))
-        self.published = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="twinview-simulator")
-        self._client.reconnect_delay_set(1, 4)
+        self._failing: set[str] = set()  # topics whose expressions failed (reported once)
+        # A client id of its own: two simulators on one broker must not evict each other.
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"twinview-sim-{uuid.uuid4().hex[:8]}")
+        self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
 
     def start(self) -> Simulator:
         """Connect and start publishing in a background thread."""
@@ -91,6 +96,12 @@ class Simulator:
                 if now >= due[i]:
                     due[i] = now + period
                     if self._client.is_connected():
-                        self._client.publish(topic, self.payload(exprs, now * self.speed))
-                        self.published += 1
+                        try:
+                            payload = self.payload(exprs, now * self.speed)
+                        except (ArithmeticError, ValueError, TypeError) as exc:
+                            if topic not in self._failing:  # e.g. log(t) at t = 0: skip, go on
+                                self._failing.add(topic)
+                                _log.warning("simulated %s: %s", topic, exc)
+                            continue
+                        self._client.publish(topic, payload)
             self._stop.wait(max(0.0, min(due) - (time.monotonic() - start)))

@@ -108,8 +108,8 @@ class PartDetails(QtWidgets.QWidget):
         self.part: str | None = None
         self._signals: list[tuple[str, str]] = []
 
-    def show_part(self, part: str | None, bindings: list[BindingSpec], units: dict[str, str]) -> None:
-        """Show ``part`` and the signals its ``bindings`` use."""
+    def show_part(self, part: str | None, bindings: list[BindingSpec], signals: dict) -> None:
+        """Show ``part`` and the signals its ``bindings`` use (``signals``: name -> Signal)."""
         self.part = part
         self.title.setText(part or "Click a part to see its signals")
         self.bindings_label.setText(
@@ -120,11 +120,13 @@ class PartDetails(QtWidgets.QWidget):
         for b in bindings:
             used = [b.signal] if b.signal else sorted(LabelRule(b.text).names)
             names.extend(n for n in used if n not in names)
-        self._signals = [(name, units.get(name, "")) for name in names]
+        self._signals = [(name, signals[name].unit) for name in names]
         self.table.setRowCount(len(self._signals))
         for row, (name, unit) in enumerate(self._signals):
             for col, text in enumerate([name, "", unit, "", "", "", ""]):
                 self.table.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+            spec = signals[name].spec
+            self.table.item(row, 0).setToolTip(f"{spec.description}\n{spec.topic} {spec.field or ''}".strip())
 
     def refresh(self, state: TwinState) -> None:
         """Update the values shown (called a few times a second)."""

@@ -17,12 +17,7 @@ from viewer.twin.loader import Twin, TwinError, load_twin, twin_from_mesh
 FRAME_MS = 33  # UI timer: at most ~30 renders a second, whatever the message rate
 PANEL_EVERY = 8  # refresh panels every 8th frame (~4 Hz): numbers a person can read
 _STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a12", "reconnecting": "#c0392b", "stopped": "#777"}
-VIEWS = {  # name -> (pyvista camera method, shortcut)
-    "Iso": ("view_isometric", "0"),
-    "Front": ("view_xz", "1"),
-    "Top": ("view_xy", "7"),
-    "Side": ("view_yz", "3"),
-}
+VIEW_KEYS = {"iso": "0", "front": "1", "top": "7", "side": "3"}  # numeric keypad habits
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -88,14 +83,14 @@ class MainWindow(QtWidgets.QMainWindow):
         if samples:
             sample_menu = file_menu.addMenu("Open &sample")
             for name, path in samples.items():
-                self._action(sample_menu, name, lambda p=path: self.show_twin(load_twin(p)))
+                self._action(sample_menu, name, lambda _checked=False, p=path: self.open_path(p))
         self._action(file_menu, "Save &screenshot…", self.screenshot_dialog, "Ctrl+P", bar)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
         self._action(view_menu, "&Reset view", self.reset_view, "R", bar)
-        for name, (method, key) in VIEWS.items():
-            self._action(view_menu, name, lambda m=method: self.standard_view(m), key, bar)
+        for name, key in VIEW_KEYS.items():
+            self._action(view_menu, name.title(), lambda _checked=False, n=name: self.standard_view(n), key, bar)
         self._action(view_menu, "&Fit to part", self.fit_selected, "F", bar)
 
     def _action(self, menu, text, slot, shortcut=None, toolbar=None) -> QtGui.QAction:
@@ -112,13 +107,14 @@ class MainWindow(QtWidgets.QMainWindow):
         """Replace what is shown by ``twin`` and connect to its broker."""
         if self.session is not None:
             self.session.stop()
+            self.plotter.clear_actors()
         self.selected = None
-        self.plotter.clear_actors()
         self.session = Session(twin, self.plotter, self.broker_url)
         self.session.start()
         self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
         self.details.show_part(None, [], {})
         self.setWindowTitle(f"{twin.name} — TwinView")
+        self._refresh_status()
         self.plotter.render()
 
     # -- the frame ------------------------------------------------------------------
@@ -150,8 +146,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.selected = name
         scene = self.session.scene
         scene.parts.highlight(name)
-        units = {n: s.unit for n, s in self.session.twin.signals.items()}
-        self.details.show_part(name, scene.bindings_of(name) if name else [], units)
+        self.details.show_part(name, scene.bindings_of(name) if name else [], self.session.twin.signals)
         self.details.refresh(self.session.state)
         self.tree.select(name)
         self.plotter.render()
@@ -171,22 +166,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plotter.render()
 
     def reset_view(self) -> None:
-        """Back to the isometric view of the whole machine."""
-        self.standard_view("view_isometric")
+        """Back to the opening view: the whole machine, isometric."""
+        self.standard_view("iso")
 
-    def standard_view(self, method: str) -> None:
-        """Look along a standard direction at the whole machine."""
-        getattr(self.plotter, method)(render=False)
-        self.plotter.reset_camera()
+    def standard_view(self, name: str) -> None:
+        """Look at the whole machine along a standard direction (iso, front, top, side)."""
+        self.session.scene.view(name)
         self.plotter.render()
 
     def fit_selected(self) -> None:
         """Zoom to the selected part (the whole machine when none is)."""
-        bounds = self.session.scene.parts.bounds(self.selected) if self.selected else None
-        if bounds is None:
-            self.plotter.reset_camera()
-        else:
-            self.plotter.reset_camera(bounds=bounds.T.ravel())
+        self.session.scene.fit(self.selected)
         self.plotter.render()
 
     # -- files ----------------------------------------------------------------------

@@ -23,13 +23,14 @@ _COMPARE = {
     ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
     ast.Eq: operator.eq, ast.NotEq: operator.ne,
 }
-#: Functions an expression may call.
-FUNCTIONS: dict[str, Callable[..., float]] = {
-    "abs": abs, "min": min, "max": max, "round": round,
-    "sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10,
-    "sin": math.sin, "cos": math.cos, "tan": math.tan, "atan2": math.atan2,
-    "radians": math.radians, "degrees": math.degrees,
-    "clamp": lambda x, lo, hi: min(max(x, lo), hi),
+#: Functions an expression may call: name -> (function, fewest, most arguments).
+FUNCTIONS: dict[str, tuple[Callable[..., float], int, int]] = {
+    "abs": (abs, 1, 1), "min": (min, 2, 8), "max": (max, 2, 8), "round": (round, 1, 2),
+    "sqrt": (math.sqrt, 1, 1), "exp": (math.exp, 1, 1), "log": (math.log, 1, 2),
+    "log10": (math.log10, 1, 1), "sin": (math.sin, 1, 1), "cos": (math.cos, 1, 1),
+    "tan": (math.tan, 1, 1), "atan2": (math.atan2, 2, 2),
+    "radians": (math.radians, 1, 1), "degrees": (math.degrees, 1, 1),
+    "clamp": (lambda x, lo, hi: min(max(x, lo), hi), 3, 3),
 }
 #: Named constants.
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -51,8 +52,8 @@ class Expression:
     names : iterable of str
         Names the expression may use (besides ``pi``, ``e`` and the functions).
     functions : mapping, optional
-        Extra functions allowed beside :data:`FUNCTIONS` (e.g. ``noise`` in the
-        simulator).
+        Extra functions allowed beside :data:`FUNCTIONS`, in the same form
+        (e.g. ``noise`` in the simulator).
 
     Raises
     ------
@@ -101,8 +102,12 @@ class Expression:
             if not isinstance(node.func, ast.Name) or node.func.id not in self._functions:
                 allowed = ", ".join(sorted(self._functions))
                 raise ExpressionError(f"only these functions may be called: {allowed}")
-            if node.keywords:
-                raise ExpressionError("keyword arguments are not allowed")
+            if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                raise ExpressionError("keyword and * arguments are not allowed")
+            _, fewest, most = self._functions[node.func.id]
+            if not fewest <= len(node.args) <= most:
+                count = str(fewest) if fewest == most else f"{fewest} to {most}"
+                raise ExpressionError(f"{node.func.id}() takes {count} arguments, not {len(node.args)}")
             for arg in node.args:
                 self._check(arg)
         else:
@@ -110,7 +115,10 @@ class Expression:
 
     def __call__(self, names: Mapping[str, float]) -> float:
         """Evaluate with ``names``; raises ``ArithmeticError``/``ValueError`` on bad maths."""
-        return float(self._eval(self._tree, names))
+        result = self._eval(self._tree, names)
+        if isinstance(result, complex):  # (-8) ** 0.5
+            raise ValueError("the result is not a real number")
+        return float(result)
 
     def _eval(self, node, names):
         if isinstance(node, ast.Constant):
@@ -138,7 +146,7 @@ class Expression:
         if isinstance(node, ast.IfExp):
             branch = node.body if self._eval(node.test, names) else node.orelse
             return self._eval(branch, names)
-        func = self._functions[node.func.id]
+        func = self._functions[node.func.id][0]
         return func(*(self._eval(a, names) for a in node.args))
 
     def __repr__(self) -> str:

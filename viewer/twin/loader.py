@@ -7,7 +7,6 @@ never sees a traceback for a mistake in their file.
 from __future__ import annotations
 
 import difflib
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 from meshes import Assembly, MeshImportError, load_assembly
 from meshes.transforms import euler_xyz, translation
 from overlays.colormap import known_colormap
+from overlays.labels import LabelRule
 from viewer.live.payload import FieldPathError, parse_field_path
 from viewer.live.simulator import NOISE_FUNCTIONS
 from viewer.twin.expr import Expression, ExpressionError
@@ -102,6 +102,8 @@ def load_twin(path, allow_outside: bool = False) -> Twin:
         data, lines = load_with_lines(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TwinError([Problem(label, 0, f"cannot read twin file: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise TwinError([Problem(label, 0, f"not UTF-8 text (byte {exc.start})")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
@@ -245,7 +247,12 @@ class _Checker:
             if b.kind == "colour" and not known_colormap(b.cmap):
                 self.error(loc + ("cmap",), f"unknown colour map {b.cmap!r} (e.g. inferno, viridis, coolwarm, turbo)")
             if b.kind == "label":
-                for name in _template_fields(b.text, loc, self):
+                try:
+                    names = sorted(LabelRule(b.text).names)
+                except ValueError as exc:  # also what str.format raises for "{" alone
+                    self.error(loc + ("text",), str(exc))
+                    continue
+                for name in names:
                     if name not in signals:
                         self.error(loc + ("text",), f"label text names unknown signal {name!r}"
                                    f"{_suggest(name, signals)}")
@@ -259,27 +266,6 @@ class _Checker:
                     Expression(source, names=("t",), functions=NOISE_FUNCTIONS)
                 except ExpressionError as exc:
                     self.error(loc, f"simulated {sim.topic} {key}: {exc}")
-
-
-def _template_fields(text: str, loc: tuple, checker: _Checker) -> list[str]:
-    """Signal names used by a label template; reports anything but ``{name:spec}``."""
-    names = []
-    try:
-        for _, name, spec, conversion in string.Formatter().parse(text):
-            if name is None:
-                continue
-            if not name.isidentifier() or conversion:
-                checker.error(loc + ("text",), f"label field {{{name}}} must be a signal name, "
-                              "optionally with a format such as {temp:.1f}")
-                continue
-            try:
-                format(1.0, spec or "")
-            except ValueError:
-                checker.error(loc + ("text",), f"bad number format {spec!r} in label field {{{name}}}")
-            names.append(name)
-    except ValueError as exc:
-        checker.error(loc + ("text",), f"bad label text: {exc}")
-    return names
 
 
 def _suggest(name: str, known) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from viewer.live.mqtt import parse_broker_url
 
 Vec3 = tuple[float, float, float]
 Units = Literal["m", "mm", "cm", "in", "ft"]
@@ -128,6 +130,12 @@ class BrokerSpec(_Strict):
     @classmethod
     def _from_url(cls, data):
         return {"url": data} if isinstance(data, str) else data
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, url: str) -> str:
+        parse_broker_url(url)  # raises BrokerUrlError, a ValueError, with the reason
+        return url
 
 
 class SimulatedTopic(_Strict):

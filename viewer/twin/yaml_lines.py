@@ -26,12 +26,16 @@ class Lines:
 
 def load_with_lines(text: str):
     """Parse YAML ``text`` safely; return ``(data, Lines)``."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    lines = Lines()
-    if node is None:
-        return None, lines
-    _walk(node, (), lines)
-    return yaml.safe_load(text), lines
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines = Lines()
+        if node is None:
+            return None, lines
+        _walk(node, (), lines)
+        return loader.construct_document(node), lines
+    finally:
+        loader.dispose()
 
 
 def _walk(node, path: tuple, lines: Lines) -> None:

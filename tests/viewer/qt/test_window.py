@@ -81,12 +81,17 @@ def test_selecting_in_the_tree_and_fitting_zooms_to_the_part(window, qtbot):
     assert window.plotter.camera.distance > distance / 2
 
 
-def test_standard_views_look_along_their_axes(window):
-    for name, direction in {"front": (0, -1, 0), "top": (0, 0, 1), "side": (1, 0, 0)}.items():
-        window.session.scene.view(name)
+def test_standard_views_look_along_their_axes_and_reset_returns_to_the_start(window, qtbot):
+    window.reset_view()
+    start = np.array(window.plotter.camera_position.to_list())
+    actions = {a.text(): a for a in window.findChildren(QtGui.QAction)}
+    for name, direction in {"Front": (0, -1, 0), "Top": (0, 0, 1), "Side": (1, 0, 0)}.items():
+        actions[name].trigger()  # what the toolbar and the keypad shortcuts do
         cam = window.plotter.camera
         looking_from = np.subtract(cam.position, cam.focal_point)
         assert np.allclose(looking_from / np.linalg.norm(looking_from), direction, atol=1e-6)
+    actions["&Reset view"].trigger()
+    assert np.allclose(window.plotter.camera_position.to_list(), start)
 
 
 def test_screenshot_of_the_whole_window(window, tmp_path):
@@ -94,8 +99,10 @@ def test_screenshot_of_the_whole_window(window, tmp_path):
     window.grab_window().save(str(path))
     image = np.asarray(Image.open(path))
     assert image.shape[0] >= 400 and image.shape[1] >= 600
-    centre = window.centralWidget().geometry().center()
-    assert image[centre.y(), centre.x(), :3].tolist() != [0, 0, 0]  # the 3D view is in it
+    view = window.centralWidget().geometry()
+    drawn = image[view.top():view.bottom(), view.left():view.right(), :3]
+    expected = _view(window)[:drawn.shape[0], :drawn.shape[1]].astype(int)
+    assert np.abs(drawn.astype(int) - expected).mean() < 4  # the 3D view is in it
 
 
 def test_dropping_a_mesh_file_shows_it_without_a_twin(window, tmp_path, qtbot):
@@ -121,4 +128,22 @@ def test_demo_command_runs_and_leaves_nothing_behind(tmp_path):
     image = np.asarray(Image.open(out))[..., :3].astype(int)
     assert image.shape[1] >= 1000
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
-    assert leftovers.stdout == ""
+    assert leftovers.stdout == ""  # the broker (its files live under TMPDIR) has stopped
+
+
+def test_demo_samples_do_not_evict_each_other_on_the_broker(tmp_path):
+    from tests.conftest import wait_until
+    from viewer.live.broker import EmbeddedBroker
+    from viewer.live.simulator import Simulator
+    from viewer.samples import SAMPLES
+
+    with EmbeddedBroker() as broker:
+        sims = [Simulator(broker.url, load_twin(p).spec.simulate).start() for p in SAMPLES.values()]
+        try:
+            wait_until(lambda: all(s._client.is_connected() for s in sims))
+            for _ in range(20):  # with one client id they took turns, each connected half the time
+                assert all(s._client.is_connected() for s in sims)
+                QtCore.QThread.msleep(100)
+        finally:
+            for sim in sims:
+                sim.stop()

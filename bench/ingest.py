@@ -1,0 +1,210 @@
+"""Ingest and latency: the viewer's live path against raw paho, over a real Mosquitto.
+
+Publisher, broker and viewer are separate processes on loopback (the viewer is this
+process). Figures:
+
+1. ingest rate: messages/s received by TwinView's path (network thread storing the
+   newest payload per topic, a 60 Hz loop decoding JSON, binding and updating the
+   state) while it keeps up, with 1,000 and 10,000 bound topics, against a paho
+   client whose callback only counts, in the same run;
+2. memory under a flood at least 2x what the path needs, for 30 s (RSS must stay flat);
+3. latency publish -> state applied and publish -> frame rendered (p50/p99) at
+   1k, 10k and 30k msg/s, and the longest loop iteration (a UI stall) under each.
+
+Run: ``.venv/bin/python bench/ingest.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import paho.mqtt.client as mqtt
+
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from results import record  # noqa: E402
+
+from viewer.live.broker import EmbeddedBroker  # noqa: E402
+from viewer.live.ingest import Ingest  # noqa: E402
+from viewer.live.mqtt import MqttSource  # noqa: E402
+from viewer.state import TwinState  # noqa: E402
+from viewer.twin.loader import Signal  # noqa: E402
+from viewer.twin.schema import SignalSpec  # noqa: E402
+
+FRAME_S = 1 / 60
+
+
+def publish(url: str, topics: int, rate: float, seconds: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "publisher.py"), url, "--topics", str(topics),
+         "--rate", str(rate), "--seconds", str(seconds)],
+        stdout=subprocess.PIPE, text=True,
+    )
+
+
+def signals(topics: int) -> dict[str, Signal]:
+    """Two signals per topic (value and publish time), as a twin would bind them."""
+    out = {}
+    for i in range(topics):
+        for field in ("value", "sent"):
+            out[f"{field}{i}"] = Signal(f"{field}{i}", SignalSpec(topic=f"bench/{i}", field=field))
+    return out
+
+
+def raw_rate(url: str, topics: int, seconds: float) -> float:
+    """Messages/s a paho client receives when its callback only counts."""
+    times = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_message = lambda c, u, m: times.append(time.perf_counter())
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe([(f"bench/{i}", 0) for i in range(topics)])
+    client.connect(*url.removeprefix("mqtt://").split(":"))
+    client.loop_start()
+    time.sleep(0.5)
+    publisher = publish(url, topics, 0, seconds)
+    publisher.wait()
+    time.sleep(0.5)
+    client.disconnect()
+    client.loop_stop()
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+class Viewer:
+    """TwinView's live path: MqttSource -> Ingest -> TwinState, stepped at 60 Hz."""
+
+    def __init__(self, url: str, topics: int, frame=None):
+        self.signals = signals(topics)
+        self.ingest = Ingest(self.signals)
+        self.state = TwinState(self.signals)
+        self.source = MqttSource(url, self.ingest.topics)
+        self.frame = frame  # optional callable run after each apply (render)
+        self.tick_s: list[float] = []
+        self.state_lat: list[float] = []
+        self.frame_lat: list[float] = []
+        self._stop = threading.Event()
+
+    def run(self, seconds: float) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            updates, errors = self.ingest.decode(self.source.drain())
+            dirty = self.state.apply(updates, errors)
+            applied = time.time()
+            sent = [self.state.signals[n].value for n in dirty if n.startswith("sent")]
+            self.state_lat.extend(applied - s for s in sent)
+            if self.frame is not None and dirty:
+                self.frame(dirty)
+                rendered = time.time()
+                self.frame_lat.extend(rendered - s for s in sent)
+            took = time.perf_counter() - t0
+            self.tick_s.append(took)
+            time.sleep(max(0.0, FRAME_S - took))
+
+
+def ingest_rate(url: str, topics: int, seconds: float) -> tuple[float, float]:
+    viewer = Viewer(url, topics)
+    viewer.source.start()
+    time.sleep(0.5)
+    before = viewer.source.received
+    started = time.perf_counter()
+    publisher = publish(url, topics, 0, seconds)
+    viewer.run(seconds + 0.3)
+    publisher.wait()
+    rate = (viewer.source.received - before) / (time.perf_counter() - started - 0.3)
+    viewer.source.stop()
+    return rate, max(viewer.tick_s)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def overload_memory(url: str, topics: int, seconds: float) -> tuple[float, float]:
+    viewer = Viewer(url, topics)
+    viewer.source.start()
+    time.sleep(0.5)
+    publishers = [publish(url, topics, 0, seconds) for _ in range(2)]  # two flat-out publishers
+    samples = []
+    sampler = threading.Thread(target=lambda: [samples.append(rss_mb()) or time.sleep(1) for _ in range(int(seconds))])
+    sampler.start()
+    viewer.run(seconds)
+    for p in publishers:
+        p.wait()
+    sampler.join()
+    viewer.source.stop()
+    third = max(1, len(samples) // 3)
+    return float(np.median(samples[:third])), float(np.median(samples[-third:]))
+
+
+def render_frame():
+    """A frame function: the pump sample's scene, synced and rendered offscreen."""
+    import pyvista as pv
+
+    from viewer.samples import SAMPLES
+    from viewer.scene import MULTI_SAMPLES, Scene
+    from viewer.twin.loader import load_twin
+
+    plotter = pv.Plotter(off_screen=True, window_size=(1280, 800))
+    plotter.ren_win.SetMultiSamples(MULTI_SAMPLES)
+    twin = load_twin(SAMPLES["pump"])
+    scene = Scene(plotter, twin)
+    values = {n: 50.0 for n in twin.signals}
+
+    def frame(dirty):
+        scene.sync(values, set(values), dt=FRAME_S)
+        plotter.ren_win.Render()
+    return frame
+
+
+def latency(url: str, topics: int, rate: float, seconds: float, frame) -> dict:
+    viewer = Viewer(url, topics, frame)
+    viewer.source.start()
+    time.sleep(0.5)
+    publisher = publish(url, topics, rate, seconds)
+    viewer.run(seconds)
+    publisher.wait()
+    viewer.source.stop()
+    ms = lambda xs, q: 1e3 * float(np.percentile(xs, q))  # noqa: E731
+    return {"state_p50": ms(viewer.state_lat, 50), "state_p99": ms(viewer.state_lat, 99),
+            "frame_p50": ms(viewer.frame_lat, 50), "frame_p99": ms(viewer.frame_lat, 99),
+            "stall": 1e3 * max(viewer.tick_s)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="short runs (smoke test of the bench)")
+    args = parser.parse_args()
+    seconds, flood = (2.0, 5.0) if args.quick else (5.0, 30.0)
+    with EmbeddedBroker(prefer="mosquitto") as broker:
+        url = broker.url
+        for topics in (1000, 10000):
+            raw = raw_rate(url, topics, seconds)
+            ours, stall = ingest_rate(url, topics, seconds)
+            print(f"ingest {topics:>6} topics: {ours:>8.0f} msg/s vs raw paho {raw:>8.0f} "
+                  f"= {ours / raw:.2f}x (longest tick {1e3 * stall:.0f} ms)")
+            record(f"ingest.rate.{topics}_topics", ours, "msg/s", raw, 0.7 * raw if topics == 10000 else None,
+                   lower_is_better=False)
+        start, end = overload_memory(url, 10000, flood)
+        print(f"memory under flood ({flood:.0f} s, 2 publishers): {start:.0f} MB -> {end:.0f} MB")
+        record("ingest.overload_rss_growth", end - start, "MB", start, 20.0)
+        frame = render_frame()
+        for rate in (1000, 10000, 30000):
+            lat = latency(url, 10000, rate, seconds, frame)
+            print(f"latency at {rate:>5} msg/s: state p50 {lat['state_p50']:.1f} p99 {lat['state_p99']:.1f} ms, "
+                  f"frame p50 {lat['frame_p50']:.1f} p99 {lat['frame_p99']:.1f} ms, longest tick {lat['stall']:.0f} ms")
+            record(f"latency.state_p99.{rate}", lat["state_p99"], "ms", None, 25.0 if rate == 10000 else None)
+            record(f"latency.frame_p99.{rate}", lat["frame_p99"], "ms", None, None)
+            record(f"ui.longest_tick.{rate}", lat["stall"], "ms", None, 100.0 if rate == 30000 else None)
+
+
+if __name__ == "__main__":
+    main()
