@@ -126,3 +126,20 @@ def test_check_command_prints_file_line_messages_and_exits_1(rig_twin, capsys):
 def test_check_command_accepts_a_good_twin(rig_twin, capsys):
     assert main(["check", str(rig_twin)]) == 0
     assert "OK: 5 parts, 2 signals, 3 bindings" in capsys.readouterr().out
+
+
+def test_a_bad_broker_url_is_a_problem_of_the_file(tmp_path):
+    path = _write(tmp_path, """\
+        twin: Bad broker
+        broker: http://plant
+        parts:
+          - {name: a, mesh: a.stl}
+        """)
+    problems = _problems(path)
+    assert (2, "broker.url: bad broker URL 'http://plant' (expected mqtt://host:port)") in problems
+
+
+def test_a_file_that_is_not_utf8_is_reported_not_raised(tmp_path):
+    path = tmp_path / "twin.yaml"
+    path.write_bytes(b"twin: \xff\xfe\n")
+    assert "not UTF-8" in _problems(path)[0][1]
