@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import matplotlib
 import numpy as np
 import vtk
@@ -37,12 +35,12 @@ class ColourRule:
         samples = matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, _N))
         self.table = np.round(samples[:, :3] * 255).astype(np.uint8)
 
-    def rgb(self, value: float | None) -> np.ndarray:
-        """The colour for one value, as 3 uint8."""
-        if value is None or math.isnan(value):
-            return NO_DATA_RGB
-        t = (value - self.low) / (self.high - self.low)
-        return self.table[int(round(min(max(t, 0.0), 1.0) * (_N - 1)))]
+    def rgb(self, values) -> np.ndarray:
+        """Colours for one value (3 uint8) or an array of values (n x 3 uint8)."""
+        v = np.asarray(np.nan if values is None else values, dtype=float)
+        t = np.clip((v - self.low) / (self.high - self.low), 0.0, 1.0)
+        rgb = self.table[np.rint(np.nan_to_num(t) * (_N - 1)).astype(np.intp)]
+        return np.where(np.isnan(v)[..., None], NO_DATA_RGB, rgb).astype(np.uint8)
 
     def lookup_table(self) -> vtk.vtkLookupTable:
         """A VTK lookup table of the same map and range (for the colour legend)."""

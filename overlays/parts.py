@@ -66,6 +66,9 @@ class PartMeshes:
         self._rest = rest
         self.groups = [g for g in (self._build_group(root, rest) for root in [None, *self.moving]) if g]
         self._group_of_actor = {id(g.actor): g for g in self.groups}
+        self._group_of_part = np.full(n, -1)
+        for g, group in enumerate(self.groups):
+            self._group_of_part[list(group.parts)] = g
         self._picker = vtk.vtkCellPicker()
         self._picker.SetTolerance(0.002)
         self._highlight: list[tuple[vtk.vtkActor, _Group]] = []
@@ -140,9 +143,14 @@ class PartMeshes:
         idx = self.own_geometry(name)
         if rgb is None:
             self._has_override[idx] = False
+            self._mark(idx, "colours_dirty")
         else:
-            self._override[idx] = rgb
-            self._has_override[idx] = True
+            self.set_colours(idx, np.broadcast_to(np.asarray(rgb, np.uint8), (len(idx), 3)))
+
+    def set_colours(self, idx: np.ndarray, rgb: np.ndarray) -> None:
+        """Colour many parts at once: part indices ``idx`` (see ``index``), ``rgb`` n x 3."""
+        self._override[idx] = rgb
+        self._has_override[idx] = True
         self._mark(idx, "colours_dirty")
 
     def colour_of(self, name: str) -> np.ndarray | None:
@@ -166,10 +174,9 @@ class PartMeshes:
         self._worlds = None
 
     def _mark(self, idx: np.ndarray, flag: str) -> None:
-        touched = set(idx.tolist())
-        for group in self.groups:
-            if not touched.isdisjoint(group.parts):
-                setattr(group, flag, True)
+        for g in np.unique(self._group_of_part[idx]):
+            if g >= 0:  # -1: a part without geometry
+                setattr(self.groups[g], flag, True)
 
     def flush(self) -> None:
         """Write pending colours, visibility and joint matrices into VTK, in place."""

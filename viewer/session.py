@@ -1,4 +1,4 @@
-"""A live session: source -> decode -> state -> scene, one step per UI frame."""
+"""A live session: the feed fills the state; each UI frame syncs the scene from it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import time
 
 import pyvista as pv
 
+from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
 from viewer.live.mqtt import ConnectionStatus, MqttSource
 from viewer.scene import Scene
@@ -34,17 +35,18 @@ class Session:
         # A bare mesh has no signals: nothing to connect to.
         url = broker_url or twin.broker_url
         self.source = MqttSource(url, self.ingest.topics) if self.ingest.topics else None
+        self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
         self._last = time.monotonic()
 
     def start(self) -> None:
         """Start receiving (returns at once)."""
-        if self.source is not None:
-            self.source.start()
+        if self.feed is not None:
+            self.feed.start()
 
     def stop(self) -> None:
         """Stop receiving."""
-        if self.source is not None:
-            self.source.stop()
+        if self.feed is not None:
+            self.feed.stop()
 
     def tick(self) -> bool:
         """Take what arrived since the last tick into state and scene.
@@ -53,8 +55,7 @@ class Session:
         """
         now = time.monotonic()
         dt, self._last = now - self._last, now
-        updates, errors = self.ingest.decode(self.source.drain() if self.source else {})
-        dirty = self.state.apply(updates, errors)
+        dirty = self.feed.take() if self.feed else set()
         return self.scene.sync(self.state.values(), dirty, dt)
 
     @property

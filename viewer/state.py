@@ -40,6 +40,7 @@ class TwinState:
 
     def __init__(self, names):
         self.signals = {name: SignalState() for name in names}
+        self._latest: dict[str, float | None] = {name: None for name in self.signals}
 
     def apply(self, updates: list[Update], errors: list[DecodeError] = ()) -> set[str]:
         """Take new values and decode errors; return the names whose value changed."""
@@ -50,6 +51,7 @@ class TwinState:
             s.history_t[slot], s.history_v[slot] = u.time, u.value
             s.value, s.time = u.value, u.time
             s.updates += 1
+            self._latest[u.signal] = u.value
             dirty.add(u.signal)
         for e in errors:
             s = self.signals[e.signal]
@@ -58,8 +60,12 @@ class TwinState:
         return dirty
 
     def values(self) -> dict[str, float | None]:
-        """Latest value per signal (None: no data yet)."""
-        return {name: s.value for name, s in self.signals.items()}
+        """Latest value per signal (None: no data yet): a live, read-only mapping.
+
+        Not a copy, so a frame costs nothing per signal; single reads of it are safe
+        while the feed thread applies updates.
+        """
+        return self._latest
 
     def history(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Times and values of a signal's recent samples, oldest first."""
