@@ -4,8 +4,9 @@ For N bound parts (100, 1,000, 5,000 boxes, every one coloured by its own signal
 every value changing every frame) this measures, offscreen at 1280x800:
 
 - TwinView's own CPU per frame: ``Scene.sync`` (overlay rules + in-place VTK updates);
-- total frame time (sync + render) against a bare pyvista render of the same merged
-  geometry with no bindings, measured in the same run.
+- total frame time (sync + render) against a bare pyvista render of the same meshes
+  from the same camera with the same lighting and background, with no bindings,
+  legends or labels and nothing changing, measured in the same run.
 
 Run: ``.venv/bin/python bench/frame.py``. Prints a table; adds its figures to
 ``bench/results.json``.
@@ -29,7 +30,7 @@ import trimesh  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import record  # noqa: E402
 
-from viewer.scene import MULTI_SAMPLES, Scene  # noqa: E402
+from viewer.scene import BACKGROUND, MULTI_SAMPLES, Scene  # noqa: E402
 from viewer.twin.loader import load_twin  # noqa: E402
 
 FRAMES = 30
@@ -61,12 +62,14 @@ def plotter() -> pv.Plotter:
     return p
 
 
-def bare_render_ms(twin) -> float:
-    """Median frame time of the same geometry, merged, no bindings, nothing changing."""
+def bare_render_ms(meshes, camera) -> float:
+    """Median frame time of the same meshes (as TwinView built them), camera, lighting
+    and background, but no bindings, legends or labels, and nothing changing."""
     p = plotter()
-    meshes = [pv.wrap(trimesh.Trimesh(part.vertices, part.faces)) for part in twin.assembly if part.has_geometry]
-    p.add_mesh(pv.merge(meshes), color="grey", smooth_shading=True)
-    p.view_isometric()
+    p.set_background(BACKGROUND[0], top=BACKGROUND[1])
+    for mesh in meshes:
+        p.add_mesh(mesh, color="grey", smooth_shading=True, specular=0.25, specular_power=20)
+    p.camera_position = camera
     p.ren_win.Render()
     times = []
     for _ in range(FRAMES):
@@ -77,8 +80,9 @@ def bare_render_ms(twin) -> float:
     return 1e3 * statistics.median(times)
 
 
-def twinview_ms(twin) -> tuple[float, float]:
-    """Median (sync, sync + render) with every signal changing every frame."""
+def twinview_ms(twin) -> tuple[float, float, list, list]:
+    """Median (sync, sync + render) with every signal changing every frame; the camera
+    and copies of the meshes drawn."""
     p = plotter()
     scene = Scene(p, twin)
     p.ren_win.Render()
@@ -94,8 +98,10 @@ def twinview_ms(twin) -> tuple[float, float]:
         t2 = time.perf_counter()
         sync.append(t1 - t0)
         total.append(t2 - t0)
+    camera = p.camera_position
+    meshes = [group.mesh.copy() for group in scene.parts.groups]
     p.close()
-    return 1e3 * statistics.median(sync), 1e3 * statistics.median(total)
+    return 1e3 * statistics.median(sync), 1e3 * statistics.median(total), camera, meshes
 
 
 def main() -> None:
@@ -103,8 +109,8 @@ def main() -> None:
     for n in (100, 1000, 5000):
         with tempfile.TemporaryDirectory() as tmp:
             twin = load_twin(make_twin(Path(tmp), n))
-            bare = bare_render_ms(twin)
-            own, frame = twinview_ms(twin)
+            own, frame, camera, meshes = twinview_ms(twin)
+            bare = bare_render_ms(meshes, camera)
         print(f"{n:>6} {own:>11.2f} {frame:>9.1f} {bare:>8.1f} {frame / bare:>6.2f}")
         record(f"frame.own_cpu.{n}_parts", own, "ms", baseline=bare, target=TARGETS_MS.get(n),
                lower_is_better=True, ratio_target=None)
