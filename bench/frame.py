@@ -14,6 +14,7 @@ Run: ``.venv/bin/python bench/frame.py``. Prints a table; adds its figures to
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -105,8 +106,11 @@ def twinview_ms(twin) -> tuple[float, float, list, list]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="100 and 1,000 parts only")
+    args = parser.parse_args()
     print(f"{'parts':>6} {'own CPU ms':>11} {'frame ms':>9} {'bare ms':>8} {'ratio':>6}")
-    for n in (100, 1000, 5000):
+    for n in (100, 1000) if args.quick else (100, 1000, 5000):
         with tempfile.TemporaryDirectory() as tmp:
             twin = load_twin(make_twin(Path(tmp), n))
             own, frame, camera, meshes = twinview_ms(twin)

@@ -1,0 +1,293 @@
+"""Time to first frame and peak memory when opening a large twin.
+
+A generated plant of 500 parts (icospheres and cylinders on a grid, each its own
+named GLB node, every third with its own material colour) with about 1M and 5M
+triangles, opened through a twin that colours 50 of the parts from signals and
+labels 10. Every figure comes from a fresh Python process, so imports and caches do
+not carry over and the peak memory is that run's own:
+
+- baseline: bare ``trimesh.load(glb, force="scene")``;
+- cold: ``load_twin`` + an offscreen 1280x800 ``pyvista.Plotter`` + ``Scene`` + the
+  first ``Render()``, timed from the start of ``load_twin`` to the end of the render;
+  its peak memory is the process's peak RSS minus its RSS right after the imports
+  (the fixed base: Python, numpy, trimesh, pyvista with its plotting modules, the
+  viewer modules), compared with the raw geometry size (vertices x 3 x 4 +
+  faces x 3 x 4 bytes, float32/int32). The GLB was just written, so every run
+  reads it from the OS page cache;
+- from cache: the cold measurement again, in a new process after the first one.
+
+Run: ``.venv/bin/python bench/load.py [--quick] [--profile]``. ``--quick`` opens a
+200k-triangle plant only; ``--profile`` also prints the 10 functions with the most
+cumulative time in one cold load of the first size. Prints a table; adds its figures
+to ``bench/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SIZE, make_plotter, print_table, record  # noqa: E402
+
+PARTS = 500
+COLOURED = 50  # parts coloured from signals
+LABELLED = 10  # parts with a live label
+SIZES = {"1M": 1_000_000, "5M": 5_000_000}
+QUICK_SIZES = {"200k": 200_000}
+GLB, TWIN = "plant.glb", "plant.twin.yaml"
+MAX_SECTIONS = 256  # cylinder sections; see part_shapes
+GRID = int(np.ceil(np.sqrt(PARTS)))
+MB = 2**20
+PROFILE_LINES = 10
+# Colours a CAD exporter would write as materials: steel blue, safety orange, green, grey.
+PALETTE = [(70, 110, 160, 255), (230, 120, 30, 255), (60, 150, 80, 255), (120, 120, 125, 255)]
+
+COLD_RATIO_TARGET = 1.5  # cold first frame vs bare trimesh.load
+CACHE_RATIO_TARGET = 0.3  # second open vs the cold one
+MEMORY_RATIO_TARGET = 2.0  # peak memory above the fixed base vs raw geometry size
+
+
+# -- the plant ------------------------------------------------------------------------
+
+def part_shapes(triangles: int) -> tuple[int, int, int]:
+    """Icosphere subdivisions, cylinder sections and cylinder subdivisions so that a
+    sphere-cylinder pair holds about ``2 * triangles / PARTS`` triangles.
+
+    A cylinder has 4 triangles per section, times 4 per subdivision. Sections stay
+    at most ``MAX_SECTIONS``: a cap is a fan around one vertex, and VTK's normal
+    splitting slows down with a vertex's valence (4 us per triangle at 3,720
+    sections against 0.3-0.6 us at 120-230), so thousand-section fans would make
+    the plant's shape, not its size, dominate.
+    """
+    budget = triangles // PARTS
+    subdivisions = max(1, int(np.log(budget / 20) / np.log(4)))
+    cylinder = 2 * budget - 20 * 4**subdivisions
+    splits = 0
+    while cylinder / (4 * 4**splits) > MAX_SECTIONS:
+        splits += 1
+    return subdivisions, max(8, round(cylinder / (4 * 4**splits))), splits
+
+
+def part_mesh(i: int, shapes: tuple[int, int, int]) -> trimesh.Trimesh:
+    """Part ``i``: an icosphere (even) or a cylinder (odd), sized by its index so that
+    no two parts share geometry; every third carries a material colour."""
+    subdivisions, sections, splits = shapes
+    size = 0.3 + 0.1 * ((i * 37) % 10) / 10
+    if i % 2:
+        mesh = trimesh.creation.cylinder(radius=size, height=0.8, sections=sections)
+        for _ in range(splits):
+            mesh = mesh.subdivide()
+    else:
+        mesh = trimesh.creation.icosphere(subdivisions=subdivisions, radius=size)
+    if i % 3 == 0:
+        material = trimesh.visual.material.PBRMaterial(baseColorFactor=PALETTE[(i // 3) % len(PALETTE)])
+        mesh.visual = trimesh.visual.TextureVisuals(material=material)
+    return mesh
+
+
+def write_plant(folder: Path, triangles: int) -> tuple[Path, int, int]:
+    """Write the plant's GLB and twin file into ``folder``.
+
+    Returns
+    -------
+    twin : Path
+        The twin file.
+    vertices, faces : int
+        Totals over the assembly.
+    """
+    shapes = part_shapes(triangles)
+    scene = trimesh.Scene()
+    vertices = faces = 0
+    for i in range(PARTS):
+        mesh = part_mesh(i, shapes)
+        vertices, faces = vertices + len(mesh.vertices), faces + len(mesh.faces)
+        place = trimesh.transformations.translation_matrix((i % GRID, i // GRID, 0.4))
+        scene.add_geometry(mesh, node_name=f"p{i}", geom_name=f"p{i}", transform=place)
+    scene.export(folder / GLB)
+    twin = folder / TWIN
+    twin.write_text(twin_yaml())
+    return twin, vertices, faces
+
+
+def twin_yaml() -> str:
+    """The twin: the plant, one signal per coloured part, colour and label bindings."""
+    step = PARTS // COLOURED
+    lines = ["twin: load bench", "parts:", f"  - {{name: plant, mesh: {GLB}}}", "signals:"]
+    lines += [f"  s{k}: {{topic: plant/{k}, field: temperature, unit: °C}}" for k in range(COLOURED)]
+    lines += ["bindings:"]
+    lines += [f"  - {{colour: p{k * step}, signal: s{k}, cmap: inferno, range: [20, 100]}}"
+              for k in range(COLOURED)]
+    lines += [f'  - {{label: p{k * step}, text: "T {{s{k}:.1f}} °C"}}' for k in range(LABELLED)]
+    return "\n".join(lines) + "\n"
+
+
+# -- one measurement, in a fresh process ------------------------------------------------
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Stages:
+    """Wall time and peak-RSS growth of consecutive stages of one run."""
+
+    def __init__(self):
+        self.last = (time.perf_counter(), peak_rss_mb())
+        self.stages: dict[str, tuple[float, float]] = {}
+
+    def mark(self, name: str) -> None:
+        """End stage ``name`` here."""
+        now = (time.perf_counter(), peak_rss_mb())
+        self.stages[name] = (now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
+
+
+def run_baseline(twin_path: Path, stages: Stages) -> None:
+    """Bare trimesh load of the plant's GLB."""
+    trimesh.load(str(twin_path.parent / GLB), force="scene")
+    stages.mark("trimesh.load")
+
+
+def run_cold(twin_path: Path, stages: Stages) -> None:
+    """Open the twin and draw its first frame, as ``twinview render`` does."""
+    from viewer.scene import Scene
+    from viewer.twin.loader import load_twin
+
+    twin = load_twin(twin_path)
+    stages.mark("load_twin")
+    plotter = make_plotter(SIZE)
+    stages.mark("Plotter")
+    Scene(plotter, twin)
+    stages.mark("Scene")
+    plotter.ren_win.Render()
+    stages.mark("Render")
+
+
+def run_empty(twin_path: Path | None, stages: Stages) -> None:
+    """A plotter and its first render with nothing in it: the part of a first frame
+    that does not depend on the twin."""
+    make_plotter(SIZE).ren_win.Render()
+    stages.mark("empty frame")
+
+
+RUNS = {"baseline": run_baseline, "cold": run_cold, "empty": run_empty}
+
+
+def child(mode: str, twin_path: Path | None, profile: bool) -> dict:
+    """Run one measurement (a key of ``RUNS``) in this process, after the imports a
+    viewer process makes; see the module doc."""
+    t = time.perf_counter()
+    import pyvista.plotting  # noqa: F401  (pyvista loads it lazily at the first Plotter)
+
+    import viewer.scene  # noqa: F401
+    import viewer.twin.loader  # noqa: F401
+    imports_s = time.perf_counter() - t
+    base = peak_rss_mb()
+    stages = Stages()
+    report = {}
+    if profile:
+        import cProfile
+        import io
+        import pstats
+
+        with cProfile.Profile() as prof:
+            RUNS[mode](twin_path, stages)
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(PROFILE_LINES)
+        report["profile"] = out.getvalue()
+    else:
+        RUNS[mode](twin_path, stages)
+    return {"seconds": sum(s for s, _ in stages.stages.values()), "stages": stages.stages,
+            "imports_s": imports_s, "base_mb": base, "peak_mb": peak_rss_mb() - base, **report}
+
+
+def measure(mode: str, twin: Path | None = None, profile: bool = False) -> dict:
+    """Run :func:`child` in a new Python process and return what it reports."""
+    cmd = [sys.executable, __file__, "--child", mode, str(twin or "")] + (["--profile"] if profile else [])
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# -- the run ------------------------------------------------------------------------------
+
+def bench_size(label: str, triangles: int, folder: Path) -> tuple[list, dict]:
+    """Generate one plant, measure it and record its figures.
+
+    Returns
+    -------
+    row : list
+        The line of the main table.
+    stages : dict
+        Stage name -> (seconds, peak MB growth) of the cold run.
+    """
+    t = time.perf_counter()
+    twin, vertices, faces = write_plant(folder, triangles)
+    generate_s = time.perf_counter() - t
+    raw_mb = (vertices * 3 * 4 + faces * 3 * 4) / MB
+
+    base = measure("baseline", twin)
+    cold = measure("cold", twin)
+    # Today nothing is cached between runs, so this is a second cold open and about
+    # equal to it. Once the viewer caches the prepared geometry (e.g. next to the
+    # twin or in a user cache folder), this second process finds the cache the first
+    # one wrote and this figure drops; it must then reach CACHE_RATIO_TARGET.
+    cache = measure("cold", twin)
+
+    record(f"load.cold.{label}", cold["seconds"], "s", baseline=base["seconds"], target=None,
+           ratio_target=COLD_RATIO_TARGET)
+    record(f"load.cache.{label}", cache["seconds"], "s", baseline=cold["seconds"], target=None,
+           ratio_target=CACHE_RATIO_TARGET)
+    record(f"load.peak_memory.{label}", cold["peak_mb"], "MB", baseline=raw_mb, target=None,
+           ratio_target=MEMORY_RATIO_TARGET)
+    row = [label, faces, raw_mb, generate_s, base["seconds"], cold["seconds"],
+           cold["seconds"] / base["seconds"], cache["seconds"], cache["seconds"] / cold["seconds"],
+           base["peak_mb"], cold["peak_mb"], cold["peak_mb"] / raw_mb, cold["base_mb"], cold["imports_s"]]
+    return row, cold["stages"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200k triangles only")
+    parser.add_argument("--profile", action="store_true", help="cProfile one cold load of the first size")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "TWIN"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]), args.profile)))
+        return
+
+    import tempfile
+
+    sizes = QUICK_SIZES if args.quick else SIZES
+    rows, stages, profile = [], {}, None
+    for label, triangles in sizes.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            row, stages[label] = bench_size(label, triangles, Path(tmp))
+            rows.append(row)
+            if args.profile and profile is None:
+                profile = measure("cold", Path(tmp) / TWIN, profile=True)["profile"]
+    empty = measure("empty")
+    print_table(["size", "triangles", "raw MB", "gen s", "trimesh s", "cold s", "ratio",
+                 "cache s", "ratio", "trimesh MB", "cold MB", "ratio", "base MB", "imports s"], rows)
+    print("ratios: cold/trimesh (target <= 1.5), cache/cold (<= 0.3), cold MB/raw MB (<= 2.0); "
+          "MB = peak RSS above the fixed base (RSS after the imports)\n")
+    names = list(next(iter(stages.values())))
+    print_table(["cold stage", *(f"{label} {unit}" for label in stages for unit in ("s", "+MB"))],
+                [[name, *(v for label in stages for v in stages[label][name])] for name in names]
+                + [["(empty frame)", *empty["stages"]["empty frame"] * len(stages)]])
+    print("+MB: growth of the peak RSS during the stage")
+    if profile:
+        print(f"\ncProfile, one cold load of {rows[0][0]}, by cumulative time:\n{profile}")
+
+
+if __name__ == "__main__":
+    main()
