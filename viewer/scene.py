@@ -28,6 +28,7 @@ BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels r
 # cost 75 ms instead of 19 ms; VTK's FXAA falls back to SSAA there, which is slower still.
 MULTI_SAMPLES = 0
 MAX_LEGENDS = 6  # more colour bars than this hide the machine
+LABEL_PERIOD_S = 0.1  # label texts change at most this often
 
 
 class Scene:
@@ -64,7 +65,9 @@ class Scene:
         self.labels = [(b, LabelRule(b.text)) for b in bindings if b.kind == "label"]
         self.label_layer = LabelLayer(plotter.renderer, len(self.labels)) if self.labels else None
         rest = twin.assembly.world_transforms()
-        self._anchors = [self._label_anchor(b.part, rest) for b, _ in self.labels]
+        self._anchors = np.array([self._label_anchor(b.part, rest) for b, _ in self.labels]).reshape(-1, 4)
+        self._label_stale: set[int] = set()
+        self._label_clock = 0.0
         self._label_moves = [self.parts.group_root(b.part) is not None for b, _ in self.labels]
 
         self.sync({name: None for name in twin.signals}, set(twin.signals), dt=0.0, force=True)
@@ -156,16 +159,35 @@ class Scene:
                 moved.add(b.part)
         for part in moved:
             self.parts.set_joint(part, reduce(np.matmul, [self._motion[i] for i in self._moves_of[part]]))
+        labelled = self.label_layer is not None and self._sync_labels(values, dirty, moved, dt, force)
         if not (dirty or moved or force):
-            return False
+            return labelled
         self.parts.flush()
+        return True
 
-        if self.label_layer is not None:
-            worlds = self.parts.world_transforms()
-            for i, (b, rule) in enumerate(self.labels):
-                if force or (moved and self._label_moves[i]) or not rule.names.isdisjoint(dirty):
-                    self.label_layer.set(i, (worlds[b.part] @ self._anchors[i])[:3], rule.text(values))
-            self.label_layer.flush()
+    def _sync_labels(self, values, dirty: set[str], moved: set[str], dt: float, force: bool) -> bool:
+        """Labels follow their parts every frame; their texts change at most ~10 times a
+        second (people cannot read faster, and each new text costs a layout).
+        Returns True when a label changed."""
+        for i, (_, rule) in enumerate(self.labels):
+            if not rule.names.isdisjoint(dirty):
+                self._label_stale.add(i)
+        self._label_clock += dt
+        retext = force or (self._label_stale and self._label_clock >= LABEL_PERIOD_S)
+        due = set(self._label_stale) if retext else set()
+        if moved or force:
+            due.update(i for i, m in enumerate(self._label_moves) if m or force)
+        if not due:
+            return False
+        due = sorted(due)
+        worlds = self.parts.world_transforms()
+        where = np.einsum("nij,nj->ni", np.array([worlds[self.labels[i][0].part] for i in due]),
+                          self._anchors[due])[:, :3]
+        texts = [self.labels[i][1].text(values) if retext else self.label_layer.text(i) for i in due]
+        self.label_layer.set_many(due, where, texts)
+        if retext:
+            self._label_stale.clear()
+            self._label_clock = 0.0
         return True
 
     def bindings_of(self, part: str) -> list[BindingSpec]:

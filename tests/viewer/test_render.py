@@ -9,7 +9,7 @@ from overlays.colormap import NO_DATA_RGB, ColourRule
 from tests.conftest import wait_until
 from tests.pixels import colour_at, near, pixel_of, same_hue
 from viewer.cli import main
-from viewer.scene import Scene
+from viewer.scene import LABEL_PERIOD_S, Scene
 from viewer.twin.loader import load_twin
 
 BEARING = (-0.25, -0.15, 0.35)  # front face centre of the test rig's bearing
@@ -38,18 +38,29 @@ def test_a_signal_without_data_is_grey_and_its_label_shows_no_value(scene):
 
 
 def test_a_hot_value_turns_the_part_to_the_maps_hot_end(scene):
-    scene.sync({"temp": 150.0, "angle": None}, {"temp"}, dt=0.03)
+    scene.sync({"temp": 150.0, "angle": None}, {"temp"}, dt=LABEL_PERIOD_S)
     hot = ColourRule("inferno", 20, 100).rgb(100)
     assert same_hue(colour_at(_shot(scene), pixel_of(scene.plotter, BEARING)), hot)
     assert scene.label_texts() == ["T 150.0 degC"]
 
 
+def test_label_texts_change_at_most_ten_times_a_second(scene):
+    values = {"temp": 50.0, "angle": None}
+    scene.sync(values, {"temp"}, dt=LABEL_PERIOD_S)
+    assert scene.label_texts() == ["T 50.0 degC"]
+    values["temp"] = 51.0
+    scene.sync(values, {"temp"}, dt=0.03)
+    assert scene.label_texts() == ["T 50.0 degC"]  # too soon
+    scene.sync(values, set(), dt=LABEL_PERIOD_S)  # no new data, but the text was owed
+    assert scene.label_texts() == ["T 51.0 degC"]
+
+
 def test_labels_are_drawn_on_screen(scene):
     before = _shot(scene)
-    scene.sync({"temp": 88.0, "angle": None}, {"temp"}, dt=0.03)
+    scene.sync({"temp": 88.0, "angle": None}, {"temp"}, dt=LABEL_PERIOD_S)
     after = _shot(scene)
     row, col = pixel_of(scene.plotter, (-0.25, 0, 0.5))  # label anchor: top of the bearing
-    window = (slice(row - 25, row + 5), slice(col - 5, col + 120))
+    window = (slice(row - 35, row), slice(col - 50, col + 50))  # the box sits centred above
     assert np.abs(after[window].astype(int) - before[window].astype(int)).sum() > 2000
 
 

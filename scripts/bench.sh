@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The benchmark suite: prepares the machine, runs every benchmark in bench/, and
+# writes bench/results.json and bench/RESULTS.md. Extra arguments (e.g. --quick) go
+# to every benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+rm -f bench/results.json
+for bench in ingest frame labels load; do
+  echo "== $bench"
+  .venv/bin/python "bench/$bench.py" "$@"
+done
+.venv/bin/python bench/report.py
+echo "wrote bench/results.json and bench/RESULTS.md"
