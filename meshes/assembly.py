@@ -20,9 +20,9 @@ class Part:
     local : ndarray, shape (4, 4)
         Rest pose of this part's frame relative to its parent's frame (metres).
         The frame's origin is the part's default pivot.
-    vertices : ndarray, shape (n, 3), float
+    vertices : ndarray, shape (n, 3), float32
         Geometry in the part's own frame, metres. Empty for a pure group node.
-    faces : ndarray, shape (m, 3), int
+    faces : ndarray, shape (m, 3), int32
         Triangles indexing ``vertices``.
     colors : ndarray, shape (n, 3), uint8
         Per-vertex base colour from the file (material or vertex colours).
@@ -33,8 +33,8 @@ class Part:
     name: str
     parent: str | None = None
     local: np.ndarray = field(default_factory=lambda: np.eye(4))
-    vertices: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
-    faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int64))
+    vertices: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.float32))
+    faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int32))
     colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.uint8))
     source: str = ""
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyvista as pv
 import vtk
+from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from meshes import Assembly
+from overlays import meshcache
 
 _FEATURE_ANGLE = 35.0  # degrees: sharper edges are drawn as edges, not smoothed
 
@@ -29,9 +31,8 @@ class _Group:
     point_part: np.ndarray  # part index per point
     cell_part: np.ndarray  # part index per cell
     base_rgb: np.ndarray  # colours from the file
-    rest_points: np.ndarray  # point coordinates with every part shown
-    collapse_to: np.ndarray  # per point: where it goes when its part is hidden
     parts: frozenset  # part indices present in this group
+    rest_points: np.ndarray | None = None  # point coordinates with every part shown, once one is hidden
     colours_dirty: bool = True
     points_dirty: bool = False
 
@@ -62,8 +63,9 @@ class PartMeshes:
         self._has_override = np.zeros(n, dtype=bool)
         self._hidden = np.zeros(n, dtype=bool)
         self._subtree = self._subtrees()
+        self._local_bounds = [_corners(p.vertices) if p.has_geometry else None for p in assembly]
         rest = assembly.world_transforms()
-        self._rest = rest
+        self._root_of = {name: self.group_root(name) for name in self.names}
         self.groups = [g for g in (self._build_group(root, rest) for root in [None, *self.moving]) if g]
         self._group_of_actor = {id(g.actor): g for g in self.groups}
         self._group_of_part = np.full(n, -1)
@@ -92,43 +94,21 @@ class PartMeshes:
         return None
 
     def _build_group(self, root: str | None, rest: dict) -> _Group | None:
-        to_root = np.eye(4) if root is None else np.linalg.inv(rest[root])
-        points, faces, colors, point_part, cell_part = [], [], [], [], []
-        offset = 0
-        for part in self.assembly:
-            if not part.has_geometry or self.group_root(part.name) != root:
-                continue
-            m = to_root @ rest[part.name]
-            points.append(part.vertices @ m[:3, :3].T + m[:3, 3])
-            faces.append(part.faces + offset)
-            colors.append(part.colors)
-            point_part.append(np.full(len(part.vertices), self.index[part.name]))
-            cell_part.append(np.full(len(part.faces), self.index[part.name]))
-            offset += len(part.vertices)
-        if not points:
+        parts = [p for p in self.assembly if p.has_geometry and self._root_of[p.name] == root]
+        if not parts:
             return None
-        tri = np.concatenate(faces)
-        mesh = pv.PolyData(np.concatenate(points), np.hstack([np.full((len(tri), 1), 3), tri]).ravel())
-        mesh.point_data["part"] = np.concatenate(point_part).astype(np.int32)
-        mesh.point_data["base_rgb"] = np.concatenate(colors).astype(np.uint8)
-        mesh.cell_data["part"] = np.concatenate(cell_part).astype(np.int32)
-        # Split at sharp edges so machined faces look flat and round parts smooth.
-        mesh = mesh.compute_normals(split_vertices=True, feature_angle=_FEATURE_ANGLE,
-                                    consistent_normals=False, auto_orient_normals=False)
-        base = np.array(mesh.point_data["base_rgb"])
-        mesh.point_data["rgb"] = base.copy()
+        indices = [self.index[p.name] for p in parts]
+        arrays = _processed(parts, indices, np.eye(4) if root is None else np.linalg.inv(rest[root]), rest)
+        mesh = _polydata(arrays["points"], arrays["faces"])
+        mesh.point_data["Normals"] = arrays["normals"]
+        mesh.point_data.active_normals_name = "Normals"
+        mesh.point_data["rgb"] = arrays["rgb"].copy()
+        mesh.cell_data["part"] = arrays["cell_part"]
         actor = self.plotter.add_mesh(mesh, scalars="rgb", rgb=True, smooth_shading=True,
                                       specular=0.25, specular_power=20, show_scalar_bar=False,
                                       reset_camera=False)
-        cell_part = np.array(mesh.cell_data["part"])
-        point_part = np.array(mesh.point_data["part"])
-        rest_points = np.array(mesh.points)
-        first_point = np.zeros(len(self.names), dtype=np.int64)
-        present, first = np.unique(point_part, return_index=True)
-        first_point[present] = first
-        collapse_to = rest_points[first_point[point_part]]
-        return _Group(root, mesh, actor, point_part, cell_part, base, rest_points, collapse_to,
-                      frozenset(np.unique(cell_part).tolist()))
+        return _Group(root, mesh, actor, arrays["point_part"], arrays["cell_part"], arrays["rgb"],
+                      frozenset(indices))
 
     # -- updates --------------------------------------------------------------------
 
@@ -188,8 +168,14 @@ class PartMeshes:
                 group.mesh.Modified()
                 group.colours_dirty = False
             if group.points_dirty:
+                if group.rest_points is None:  # kept only once something is hidden
+                    group.rest_points = np.array(group.mesh.points)
+                first_point = np.zeros(len(self.names), dtype=np.int64)
+                present, first = np.unique(pp, return_index=True)
+                first_point[present] = first
+                collapse_to = group.rest_points[first_point[pp]]
                 hidden = self._hidden[pp][:, None]
-                group.mesh.points[:] = np.where(hidden, group.collapse_to, group.rest_points)
+                group.mesh.points[:] = np.where(hidden, collapse_to, group.rest_points)
                 group.mesh.Modified()
                 group.points_dirty = False
         if self._worlds is None:  # a joint moved since the last flush
@@ -224,12 +210,9 @@ class PartMeshes:
         idx = self._subtree[name] if name else np.arange(len(self.names))
         pts = []
         for i in idx:
-            part = self.assembly[self.names[i]]
-            if part.has_geometry and not self._hidden[i]:
-                m = worlds[part.name]
-                lo, hi = part.vertices.min(axis=0), part.vertices.max(axis=0)
-                corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-                pts.append(corners @ m[:3, :3].T + m[:3, 3])
+            if self._local_bounds[i] is not None and not self._hidden[i]:
+                m = worlds[self.names[i]]
+                pts.append(self._local_bounds[i] @ m[:3, :3].T + m[:3, 3])
         if not pts:
             return None
         allpts = np.concatenate(pts)
@@ -270,3 +253,62 @@ class PartMeshes:
         prop.SetLighting(False)
         silhouette.SetProp3D(actor)
         return actor
+
+
+def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict) -> dict[str, np.ndarray]:
+    """Merged arrays of ``parts`` in the group's frame, with normals split at sharp
+    edges: from the mesh cache when these exact inputs were processed before."""
+    points, faces, offset = [], [], 0
+    for part in parts:
+        m = to_root @ rest[part.name]
+        points.append((part.vertices @ m[:3, :3].T + m[:3, 3]).astype(np.float32))
+        faces.append(part.faces.astype(np.int32) + offset)
+        offset += len(part.vertices)
+    inputs = {
+        "points": np.concatenate(points),
+        "faces": np.concatenate(faces),
+        "rgb": np.concatenate([p.colors for p in parts]).astype(np.uint8),
+        "point_part": np.repeat(np.array(indices, dtype=np.int32), [len(p.vertices) for p in parts]),
+        "cell_part": np.repeat(np.array(indices, dtype=np.int32), [len(p.faces) for p in parts]),
+    }
+    del points, faces
+    entry = meshcache.key(inputs, options=f"feature_angle={_FEATURE_ANGLE}")
+    cached = meshcache.load(entry)
+    if cached is not None:
+        return cached
+    mesh = _polydata(inputs["points"], inputs["faces"])
+    for name in ("rgb", "point_part"):
+        mesh.point_data[name] = inputs[name]
+    mesh.cell_data["cell_part"] = inputs["cell_part"]
+    del inputs
+    # Split at sharp edges so machined faces look flat and round parts smooth.
+    mesh = mesh.compute_normals(split_vertices=True, feature_angle=_FEATURE_ANGLE,
+                                consistent_normals=False, auto_orient_normals=False)
+    arrays = {
+        "points": np.asarray(mesh.points, dtype=np.float32),
+        "faces": np.asarray(mesh.regular_faces, dtype=np.int32),
+        "normals": np.asarray(mesh.point_data["Normals"], dtype=np.float32),
+        "rgb": np.asarray(mesh.point_data["rgb"]),
+        "point_part": np.asarray(mesh.point_data["point_part"]),
+        "cell_part": np.asarray(mesh.cell_data["cell_part"]),
+    }
+    meshcache.save(entry, arrays)
+    return arrays
+
+
+def _polydata(points: np.ndarray, faces: np.ndarray) -> pv.PolyData:
+    """Triangles as a PolyData whose cell array keeps 32-bit ids (half the memory of
+    the 64-bit default), sharing ``points``."""
+    cells = vtk.vtkCellArray()
+    offsets = np.arange(0, faces.size + 1, 3, dtype=np.int32)
+    cells.SetData(numpy_to_vtk(offsets, deep=True), numpy_to_vtk(faces.ravel(), deep=True))
+    mesh = pv.PolyData()
+    mesh.points = points  # no vertex cells, unlike PolyData(points)
+    mesh.SetPolys(cells)
+    return mesh
+
+
+def _corners(vertices: np.ndarray) -> np.ndarray:
+    """The 8 corners of the axis-aligned box around ``vertices``."""
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import textwrap
 import time
@@ -14,6 +15,14 @@ import pytest
 import trimesh
 
 from viewer.live.broker import free_port, mosquitto_path, wait_for_port
+
+
+@pytest.fixture(autouse=True, scope="session")
+def mesh_cache(tmp_path_factory):
+    """Processed meshes are cached in a folder of the test run, never the user's."""
+    folder = tmp_path_factory.mktemp("mesh-cache")
+    os.environ["TWINVIEW_CACHE"] = str(folder)
+    yield folder
 
 
 @pytest.fixture
