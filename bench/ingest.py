@@ -11,6 +11,8 @@ process). Figures:
 3. latency publish -> state applied and publish -> frame rendered (p50/p99) at
    1k, 10k and 30k msg/s, and the longest loop iteration (a UI stall) under each.
 
+Rates and latencies are the medians of 3 runs (single runs vary by 20 % here).
+
 Run: ``.venv/bin/python bench/ingest.py [--quick]``.
 """
 
@@ -42,6 +44,7 @@ from viewer.twin.loader import Signal  # noqa: E402
 from viewer.twin.schema import SignalSpec  # noqa: E402
 
 UI_FRAME_S = 1 / 30
+REPEATS = 3
 
 
 def publish(url: str, topics: int, rate: float, seconds: float) -> subprocess.Popen:
@@ -98,12 +101,13 @@ class TimedFeed(LiveFeed):
 class Viewer:
     """TwinView's live path: MqttSource -> feed thread -> TwinState, and a UI loop."""
 
-    def __init__(self, url: str, topics: int, frame=None):
+    def __init__(self, url: str, topics: int, frame=None, timed: bool = True):
         sigs = signals(topics)
         self.state = TwinState(sigs)
         ingest = Ingest(sigs)
         self.source = MqttSource(url, ingest.topics)
-        self.feed = TimedFeed(self.source, ingest, self.state)
+        # TimedFeed keeps every latency it sees: not for the memory figure
+        self.feed = (TimedFeed if timed else LiveFeed)(self.source, ingest, self.state)
         self.frame = frame  # optional callable run by the UI loop (sync + render)
         self.tick_s: list[float] = []
         self.frame_lat: list[float] = []
@@ -144,7 +148,7 @@ def rss_mb() -> float:
 
 
 def overload_memory(url: str, topics: int, seconds: float) -> tuple[float, float]:
-    viewer = Viewer(url, topics)
+    viewer = Viewer(url, topics, timed=False)
     viewer.feed.start()
     time.sleep(0.5)
     publishers = [publish(url, topics, 0, seconds) for _ in range(2)]  # two flat-out publishers
@@ -206,11 +210,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test of the bench)")
     args = parser.parse_args()
     seconds, flood = (2.0, 5.0) if args.quick else (5.0, 30.0)
+    global REPEATS
+    REPEATS = 1 if args.quick else REPEATS
     with EmbeddedBroker(prefer="mosquitto") as broker:
         url = broker.url
         for topics in (1000, 10000):
-            raw = raw_rate(url, topics, seconds)
-            ours = ingest_rate(url, topics, seconds)
+            # alternate the two, REPEATS times each, and take medians: runs here vary by 20 %
+            pairs = [(raw_rate(url, topics, seconds), ingest_rate(url, topics, seconds)) for _ in range(REPEATS)]
+            raw, ours = (float(np.median(col)) for col in zip(*pairs))
             print(f"ingest {topics:>6} topics: {ours:>8.0f} msg/s vs raw paho {raw:>8.0f} = {ours / raw:.2f}x")
             record(f"ingest.rate.{topics}_topics", ours, "msg/s", raw, 0.7 * raw if topics == 10000 else None,
                    lower_is_better=False)
@@ -219,7 +226,8 @@ def main() -> None:
         record("ingest.overload_rss_growth", end - start, "MB", start, 20.0)
         frame = render_frame()
         for rate in (1000, 10000, 30000):
-            lat = latency(url, 10000, rate, seconds, frame)
+            runs = [latency(url, 10000, rate, seconds, frame) for _ in range(REPEATS)]
+            lat = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
             print(f"latency at {rate:>5} msg/s: state p50 {lat['state_p50']:.1f} p99 {lat['state_p99']:.1f} ms, "
                   f"frame p50 {lat['frame_p50']:.1f} p99 {lat['frame_p99']:.1f} ms, longest tick {lat['stall']:.0f} ms")
             record(f"latency.state_p99.{rate}", lat["state_p99"], "ms", None, 25.0 if rate == 10000 else None)

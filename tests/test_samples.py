@@ -74,3 +74,13 @@ def test_pump_shaft_spins_with_its_impeller_and_valves_travel(scene_of):
     assert rise == pytest.approx(50 * 0.0006)  # 50 % of a 60 mm stroke
     scene.sync(values, set(), dt=0.01)  # no new data, but the shaft keeps turning
     assert not np.allclose(scene.parts.world_transforms()["shaft"], shaft)
+
+
+def test_vectorised_colouring_matches_the_rule_part_by_part(scene_of):
+    scene = scene_of("pump")
+    values = {name: None for name in scene.twin.signals}
+    values.update(bearing_de_temp=97.0, bearing_nde_temp=41.0, vibration=float("nan"))
+    scene.sync(values, set(values), dt=0.03)
+    for binding, rule in scene.colours:
+        expected = rule.rgb(values[binding.signal])
+        assert scene.parts.colour_of(binding.part).tolist() == expected.tolist(), binding.part

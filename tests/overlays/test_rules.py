@@ -53,3 +53,19 @@ def test_label_rule_formats_values_and_shows_missing_ones():
     assert rule.names == {"t", "rpm"}
     assert rule.text({"t": 71.234, "rpm": 1480.4}) == "DE 71.2 °C, 1480 rpm"
     assert rule.text({"t": None}) == f"DE {NO_VALUE} °C, {NO_VALUE} rpm"
+
+
+def test_label_layer_lays_out_each_text_once_and_centres_it(tmp_path):
+    import pyvista as pv
+
+    from overlays.labels import LabelLayer
+
+    plotter = pv.Plotter(off_screen=True, window_size=(200, 100))
+    layer = LabelLayer(plotter.renderer, 2)
+    layer.set_many([0, 1], np.zeros((2, 3)), ["T 1.0", "T 1000.0 °C ☃"])
+    box = layer._offsets[0]
+    assert box[:, 0].min() == pytest.approx(-box[:, 0].max(), abs=1)  # centred on the anchor
+    wide = layer._offsets[1 + layer.max_chars]
+    assert np.ptp(wide[:, 0]) > np.ptp(box[:, 0])  # a longer text gets a longer box
+    assert layer.atlas.cells_of(np.array([ord("☃")]))[0] == layer.atlas.index["?"]
+    plotter.close()
