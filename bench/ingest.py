@@ -90,12 +90,12 @@ class TimedFeed(LiveFeed):
         self.state_lat: list[float] = []
 
     def step(self) -> None:
-        updates, errors = self.ingest.decode(self.source.drain())
-        if updates or errors:
+        decoded = self.ingest.decode(self.source.drain())
+        if decoded.updates or decoded.errors:
             with self._lock:
-                self._dirty |= self.state.apply(updates, errors)
+                self._dirty |= self.state.apply_decoded(decoded)
             now = time.time()
-            self.state_lat.extend(now - u.value for u in updates if u.signal.startswith("sent"))
+            self.state_lat.extend(now - u.value for u in decoded.updates if u.signal.startswith("sent"))
 
 
 class Viewer:

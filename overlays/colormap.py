@@ -11,6 +11,20 @@ NO_DATA_RGB = np.array([128, 128, 128], dtype=np.uint8)
 _N = 256
 
 
+#: How a colour is drawn when its value cannot be trusted as live: washed out towards
+#: grey (stale or last known), or dark (its device is offline).
+QUALITY_LOOKS = {"stale": (128, 0.7), "last known": (150, 0.5), "offline": (45, 0.75)}
+
+
+def untrusted(rgb: np.ndarray, quality: str) -> np.ndarray:
+    """``rgb`` (n x 3) as drawn for a signal of ``quality``; unchanged when live."""
+    look = QUALITY_LOOKS.get(quality)
+    if look is None:
+        return rgb
+    grey, weight = look
+    return (rgb * (1 - weight) + grey * weight).astype(np.uint8)
+
+
 def known_colormap(name: str) -> bool:
     """True if ``name`` is a colour map we can draw."""
     return name in matplotlib.colormaps

@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("twin", type=Path)
     check.add_argument("--allow-outside", action="store_true")
 
+    watch = sub.add_parser("watch", help="print every signal update and quality change as it happens")
+    watch.add_argument("twin", type=Path)
+    watch.add_argument("--broker", help="override the twin's broker")
+    watch.add_argument("--json", action="store_true", help="one JSON object per line")
+    watch.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl+C)")
+    watch.add_argument("--allow-outside", action="store_true")
+
     render = sub.add_parser("render", help="render a twin with live values to a PNG, no display needed")
     render.add_argument("twin", type=Path)
     render.add_argument("-o", "--output", required=True, type=Path)
@@ -69,6 +76,11 @@ def main(argv=None) -> int:
                 print(f"{args.twin}: {note}")
             print(f"{args.twin}: OK: {len(twin.assembly)} parts, {len(twin.signals)} signals, "
                   f"{len(twin.bindings)} bindings")
+            return 0
+        if args.command == "watch":
+            from viewer.watch import watch
+
+            watch(load_twin(args.twin, allow_outside=args.allow_outside), args.broker, args.json, args.seconds)
             return 0
         if args.command == "render":
             from viewer.render import render_twin

@@ -8,7 +8,7 @@ import numpy as np
 import pyvista as pv
 
 from overlays import motion
-from overlays.colormap import ColourRule
+from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.labels import LabelLayer, LabelRule
 from overlays.legend import add_legend
 from overlays.parts import PartMeshes
@@ -29,6 +29,7 @@ BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels r
 MULTI_SAMPLES = 0
 MAX_LEGENDS = 6  # more colour bars than this hide the machine
 LABEL_PERIOD_S = 0.1  # label texts change at most this often
+_BADGES = ["live", "no data", "last known", "stale", "offline"]  # better to worse
 
 
 class Scene:
@@ -48,6 +49,7 @@ class Scene:
         bindings = twin.bindings
         self.parts = PartMeshes(plotter, twin.assembly, {b.part for b in bindings if b.kind in _MOVES})
 
+        self.qualities: dict[str, str] = {}
         self.colours = [(b, ColourRule(b.cmap, *b.range)) for b in bindings if b.kind == "colour"]
         self._colour_sets = self._colour_tables()
         self._add_legends()
@@ -133,14 +135,23 @@ class Scene:
             top = np.array([*(bounds[0][:2] + bounds[1][:2]) / 2, bounds[1][2]])
         return np.linalg.inv(rest[part]) @ np.append(top, 1.0)
 
-    def sync(self, values: dict[str, float | None], dirty: set[str], dt: float, force: bool = False) -> bool:
+    def sync(self, values: dict[str, float | None], dirty: set[str], dt: float, force: bool = False,
+             qualities: dict[str, str] | None = None) -> bool:
         """Apply changed signal values (and ``dt`` seconds of spinning) to the view.
 
+        ``qualities`` (signal -> quality), when given, replaces the known qualities;
+        signals whose quality changed must be in ``dirty``. Colours of signals that
+        are not live are washed out and their labels say why.
         Returns True when anything visible changed and a render is due.
         """
+        if qualities is not None:
+            self.qualities = qualities
         for rule, signals, names, targets, owners in self._colour_sets:
             if force or not names.isdisjoint(dirty):
                 rgb = rule.rgb([np.nan if (v := values.get(n)) is None else v for n in signals])
+                for i, name in enumerate(signals):
+                    if self.qualities.get(name, "live") in QUALITY_LOOKS:
+                        rgb[i] = untrusted(rgb[i], self.qualities[name])
                 self.parts.set_colours(targets, rgb[owners])
 
         moved = set(self._moves_of) if force else set()
@@ -183,12 +194,19 @@ class Scene:
         worlds = self.parts.world_transforms()
         where = np.einsum("nij,nj->ni", np.array([worlds[self.labels[i][0].part] for i in due]),
                           self._anchors[due])[:, :3]
-        texts = [self.labels[i][1].text(values) if retext else self.label_layer.text(i) for i in due]
+        texts = [self._label_text(i, values) if retext else self.label_layer.text(i) for i in due]
         self.label_layer.set_many(due, where, texts)
         if retext:
             self._label_stale.clear()
             self._label_clock = 0.0
         return True
+
+    def _label_text(self, i: int, values) -> str:
+        """Label ``i``'s text, with the worst quality of its signals when not live."""
+        rule = self.labels[i][1]
+        worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
+        badge = {"stale": " ⚠ stale", "last known": " (last known)", "offline": " ⚠ offline"}.get(worst, "")
+        return rule.text(values) + badge
 
     def bindings_of(self, part: str) -> list[BindingSpec]:
         """Bindings that act on ``part`` or on a part it belongs to."""

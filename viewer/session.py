@@ -13,6 +13,8 @@ from viewer.scene import Scene
 from viewer.state import TwinState
 from viewer.twin.loader import Twin
 
+QUALITY_PERIOD_S = 0.25
+
 
 class Session:
     """Everything a view of one twin needs, stepped by :meth:`tick`.
@@ -29,7 +31,7 @@ class Session:
 
     def __init__(self, twin: Twin, plotter: pv.Plotter, broker_url: str | None = None):
         self.twin = twin
-        self.state = TwinState(twin.signals)
+        self.state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
         self.ingest = Ingest(twin.signals)
         self.scene = Scene(plotter, twin)
         # A bare mesh has no signals: nothing to connect to.
@@ -37,6 +39,8 @@ class Session:
         self.source = MqttSource(url, self.ingest.topics) if self.ingest.topics else None
         self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
         self._last = time.monotonic()
+        self._qualities_at = -1e9
+        self._qualities: dict[str, str] = {}
 
     def start(self) -> None:
         """Start receiving (returns at once)."""
@@ -56,7 +60,14 @@ class Session:
         now = time.monotonic()
         dt, self._last = now - self._last, now
         dirty = self.feed.take() if self.feed else set()
-        return self.scene.sync(self.state.values(), dirty, dt)
+        qualities = None
+        if now - self._qualities_at >= QUALITY_PERIOD_S or dirty:
+            # Quality changes with time alone (stale), so it is looked at a few times a second.
+            self._qualities_at = now
+            qualities = self.state.qualities(time.time())
+            dirty |= {n for n, q in qualities.items() if self._qualities.get(n) != q}
+            self._qualities = qualities
+        return self.scene.sync(self.state.values(), dirty, dt, qualities=qualities)
 
     @property
     def status(self) -> ConnectionStatus:

@@ -64,11 +64,43 @@ def test_one_topic_feeds_several_signals_and_keeps_good_ones_on_error():
         "b": _signal("b", "t/1", "y", "value * 2"),
         "c": _signal("c", "t/2"),
     })
-    updates, errors = ingest.decode({"t/1": (b'{"x": 1, "y": "oops"}', 5.0), "t/2": (b"7.5", 6.0)})
-    assert {(u.signal, u.value) for u in updates} == {("a", 1.0), ("c", 7.5)}
-    assert [(e.signal, "not a number" in e.reason) for e in errors] == [("b", True)]
+    out = ingest.decode({"t/1": (b'{"x": 1, "y": "oops"}', 5.0, False), "t/2": (b"7.5", 6.0, True)})
+    assert {(u.signal, u.value, u.retained) for u in out.updates} == {("a", 1.0, False), ("c", 7.5, True)}
+    assert [(e.signal, "not a number" in e.reason) for e in out.errors] == [("b", True)]
 
 
 def test_unsubscribed_topics_are_ignored():
     ingest = Ingest({"a": _signal("a", "t/1")})
-    assert ingest.decode({"other": (b"1", 0.0)}) == ([], [])
+    out = ingest.decode({"other": (b"1", 0.0, False)})
+    assert (out.updates, out.errors, out.availability) == ([], [], {})
+
+
+def _spec_signal(name, **spec):
+    return Signal(name, SignalSpec(**spec))
+
+
+def test_arrays_of_samples_give_the_last_and_text_states_map_to_numbers():
+    ingest = Ingest({
+        "v": _spec_signal("v", topic="d", field="samples"),
+        "mode": _spec_signal("mode", topic="m", map={"STOPPED": 0, "RUNNING": 1}),
+        "json_mode": _spec_signal("json_mode", topic="d", field="state", map={"IDLE": 0, "RUNNING": 1}),
+    })
+    out = ingest.decode({"d": (b'{"samples": [1, 2, 3.5], "state": "RUNNING"}', 1.0, False),
+                         "m": (b"RUNNING", 1.0, False)})
+    assert {u.signal: u.value for u in out.updates} == {"v": 3.5, "mode": 1.0, "json_mode": 1.0}
+    out = ingest.decode({"m": (b"EXPLODED", 2.0, False)})
+    assert "not one of STOPPED, RUNNING" in out.errors[0].reason
+
+
+def test_a_time_field_dates_the_sample_seconds_or_milliseconds():
+    ingest = Ingest({"t": _spec_signal("t", topic="x", field="v", time_field="ts")})
+    [u] = ingest.decode({"x": (b'{"v": 1, "ts": 1700000000123}', 99.0, False)}).updates
+    assert (u.time, u.received) == (1700000000.123, 99.0)
+
+
+def test_availability_topics_set_online_and_offline():
+    ingest = Ingest({"t": _spec_signal("t", topic="x", availability={"topic": "dev/status"})})
+    assert "dev/status" in ingest.topics
+    assert ingest.decode({"dev/status": (b"offline", 1.0, True)}).availability == {"t": False}
+    out = ingest.decode({"dev/status": (b"maybe", 1.0, False)})
+    assert out.availability == {} and "neither 'online' nor 'offline'" in out.errors[0].reason

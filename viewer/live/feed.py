@@ -52,10 +52,10 @@ class LiveFeed:
 
     def step(self) -> None:
         """Decode what arrived since the last step and apply it to the state."""
-        updates, errors = self.ingest.decode(self.source.drain())
-        if updates or errors:
+        decoded = self.ingest.decode(self.source.drain())
+        if decoded.updates or decoded.errors or decoded.availability:
             with self._lock:
-                self._dirty |= self.state.apply(updates, errors)
+                self._dirty |= self.state.apply_decoded(decoded)
 
     def take(self) -> set[str]:
         """Names of the signals whose value changed since the last take."""

@@ -6,9 +6,9 @@ payload once, however many signals read from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from viewer.live.payload import PayloadError, extract, parse_field_path, parse_json, to_number
+from viewer.live.payload import MAX_PAYLOAD, PayloadError, extract, parse_field_path, parse_json, to_number
 from viewer.twin.loader import Signal
 
 
@@ -18,7 +18,9 @@ class Update:
 
     signal: str
     value: float
-    time: float
+    time: float  # the sample's own time when the payload says, else when it arrived
+    received: float | None = None  # when it arrived (defaults to ``time``)
+    retained: bool = False  # the broker's retained copy, seen at (re)connect
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,22 @@ class DecodeError:
     signal: str
     reason: str
     time: float
+
+
+@dataclass
+class Decoded:
+    """What one drain of the source gave."""
+
+    updates: list[Update] = field(default_factory=list)
+    errors: list[DecodeError] = field(default_factory=list)
+    availability: dict[str, bool] = field(default_factory=dict)  # signal -> online
+
+
+@dataclass(frozen=True)
+class _Reader:
+    signal: Signal
+    keys: tuple | None
+    time_keys: tuple | None
 
 
 class Ingest:
@@ -40,38 +58,66 @@ class Ingest:
     """
 
     def __init__(self, signals: dict[str, Signal]):
-        self.by_topic: dict[str, list[tuple[Signal, tuple | None]]] = {}
+        self.by_topic: dict[str, list[_Reader]] = {}
+        self.availability: dict[str, list[tuple[str, str, str]]] = {}  # topic -> (signal, online, offline)
         for signal in signals.values():
-            keys = parse_field_path(signal.spec.field) if signal.spec.field else None
-            self.by_topic.setdefault(signal.spec.topic, []).append((signal, keys))
+            spec = signal.spec
+            keys = parse_field_path(spec.field) if spec.field else None
+            time_keys = parse_field_path(spec.time_field) if spec.time_field else None
+            self.by_topic.setdefault(spec.topic, []).append(_Reader(signal, keys, time_keys))
+            if spec.availability is not None:
+                a = spec.availability
+                self.availability.setdefault(a.topic, []).append((signal.name, a.online, a.offline))
 
     @property
     def topics(self) -> list[str]:
-        """Topics to subscribe to."""
-        return list(self.by_topic)
+        """Topics to subscribe to: the signals' and their availability topics."""
+        return list(dict.fromkeys([*self.by_topic, *self.availability]))
 
-    def decode(self, latest: dict[str, tuple[bytes, float]]) -> tuple[list[Update], list[DecodeError]]:
-        """Turn the newest payload of each changed topic into updates and errors."""
-        updates, errors = [], []
-        for topic, (payload, t) in latest.items():
-            readers = self.by_topic.get(topic)
-            if not readers:
-                continue
-            try:
-                document = parse_json(payload)
-            except PayloadError as exc:
-                errors.extend(DecodeError(s.name, str(exc), t) for s, _ in readers)
-                continue
-            for signal, keys in readers:
-                try:
-                    value = extract(document, keys) if keys else to_number(document)
-                    if signal.expr is not None:
-                        value = signal.expr({"value": value})
-                        to_number(value)  # NaN or inf from the expression is an error too
-                except PayloadError as exc:
-                    errors.append(DecodeError(signal.name, str(exc), t))
-                except (ArithmeticError, ValueError, TypeError) as exc:
-                    errors.append(DecodeError(signal.name, f"expression failed: {exc}", t))
+    def decode(self, latest: dict[str, tuple[bytes, float, bool]]) -> Decoded:
+        """Turn the newest payload of each changed topic into updates, errors and
+        availability changes."""
+        out = Decoded()
+        for topic, (payload, t, retained) in latest.items():
+            for name, online, offline in self.availability.get(topic, ()):
+                text = payload.decode("utf-8", errors="replace").strip()
+                if text in (online, offline):
+                    out.availability[name] = text == online
                 else:
-                    updates.append(Update(signal.name, value, t))
-        return updates, errors
+                    out.errors.append(DecodeError(name, f"availability {text[:40]!r} is neither "
+                                                        f"{online!r} nor {offline!r}", t))
+            readers = self.by_topic.get(topic)
+            if readers:
+                self._decode_topic(payload, t, retained, readers, out)
+        return out
+
+    def _decode_topic(self, payload: bytes, t: float, retained: bool, readers, out: Decoded) -> None:
+        try:
+            document, json_error = parse_json(payload), None
+        except PayloadError as exc:
+            document, json_error = None, exc
+            if payload[:1] != b"{" and len(payload) <= MAX_PAYLOAD:
+                try:  # plain text such as RUNNING, for a signal with a map
+                    document = payload.decode("utf-8").strip()
+                except UnicodeDecodeError:
+                    pass
+        for r in readers:
+            signal = r.signal
+            try:
+                if document is None or (r.keys and json_error is not None):
+                    raise json_error
+                value = extract(document, r.keys, signal.spec.map) if r.keys else to_number(document, signal.spec.map)
+                if signal.expr is not None:
+                    value = to_number(signal.expr({"value": value}))  # NaN or inf from it is an error too
+                sample_time = _timestamp(extract(document, r.time_keys)) if r.time_keys else t
+            except PayloadError as exc:
+                out.errors.append(DecodeError(signal.name, str(exc), t))
+            except (ArithmeticError, ValueError, TypeError) as exc:
+                out.errors.append(DecodeError(signal.name, f"expression failed: {exc}", t))
+            else:
+                out.updates.append(Update(signal.name, value, sample_time, t, retained))
+
+
+def _timestamp(value: float) -> float:
+    """Epoch seconds from a payload's time field (seconds or milliseconds)."""
+    return value / 1000.0 if value > 1e11 else value

@@ -69,7 +69,7 @@ class MqttSource:
         self.host, self.port = parse_broker_url(url)
         self.topics = sorted(set(topics))
         self._lock = threading.Lock()  # guards _latest, received and _status
-        self._latest: dict[str, tuple[bytes, float]] = {}
+        self._latest: dict[str, tuple[bytes, float, bool]] = {}
         self._status = ConnectionStatus("connecting", url)
         self._stopped = False
         self.received = 0  # messages since start, for rates
@@ -104,7 +104,7 @@ class MqttSource:
         # Nothing else here: decoding happens on the UI timer, once per frame.
         now = time.time()
         with self._lock:
-            self._latest[message.topic] = (message.payload, now)
+            self._latest[message.topic] = (message.payload, now, bool(message.retain))
             self.received += 1
 
     def _set_status(self, state: str, detail: str = "", failed: bool = False) -> None:
@@ -134,8 +134,8 @@ class MqttSource:
         self._client.disconnect()
         threading.Thread(target=self._client.loop_stop, name="twinview-mqtt-stop", daemon=True).start()
 
-    def drain(self) -> dict[str, tuple[bytes, float]]:
-        """Newest ``(payload, receive time)`` per topic since the last drain."""
+    def drain(self) -> dict[str, tuple[bytes, float, bool]]:
+        """Newest ``(payload, receive time, retained)`` per topic since the last drain."""
         with self._lock:
             latest, self._latest = self._latest, {}
         return latest

@@ -53,7 +53,7 @@ def parse_json(payload: bytes):
         raise PayloadError(f"not JSON or a number: {exc.msg}") from None
 
 
-def extract(document, keys: tuple) -> float:
+def extract(document, keys: tuple, mapping: dict[str, float] | None = None) -> float:
     """The number at ``keys`` in a parsed JSON document.
 
     Booleans count as 0/1; numeric strings are accepted; NaN and infinities are not.
@@ -64,11 +64,20 @@ def extract(document, keys: tuple) -> float:
             node = node[key]
         except (KeyError, IndexError, TypeError):
             raise PayloadError(f"no field {_format(keys)} in payload") from None
-    return to_number(node)
+    return to_number(node, mapping)
 
 
-def to_number(node) -> float:
-    """A finite float from a JSON scalar, or :class:`PayloadError`."""
+def to_number(node, mapping: dict[str, float] | None = None) -> float:
+    """A finite float from a JSON scalar, or :class:`PayloadError`.
+
+    A list of samples gives its last one; text found in ``mapping`` gives its number.
+    """
+    if isinstance(node, list) and node:
+        node = node[-1]
+    if isinstance(node, str) and mapping is not None:
+        if node in mapping:
+            return float(mapping[node])
+        raise PayloadError(f"{node[:40]!r} is not one of {', '.join(mapping)}")
     if isinstance(node, bool):
         return 1.0 if node else 0.0
     if isinstance(node, (int, float)):

@@ -133,9 +133,9 @@ class PartDetails(QtWidgets.QWidget):
         now = time.time()
         for row, (name, _) in enumerate(self._signals):
             s = state.signals[name]
-            age = f"{now - s.time:.1f} s" if s.time else ""
+            age = f"{now - s.received:.1f} s" if s.received else ""
             value = "no data" if s.value is None else f"{s.value:.4g}"
-            cells = {1: value, 3: s.quality, 4: age, 5: str(s.updates), 6: str(s.errors)}
+            cells = {1: value, 3: s.quality(now), 4: age, 5: str(s.updates), 6: str(s.errors)}
             for col, text in cells.items():
                 self.table.item(row, col).setText(text)
             if s.errors:

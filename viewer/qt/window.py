@@ -44,7 +44,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resize(1400, 880)
 
         self.plotter = QtInteractor(self, auto_update=False, multi_samples=MULTI_SAMPLES)
-        self.setCentralWidget(self.plotter.interactor)
+        self.banner = QtWidgets.QLabel()  # shown while the broker connection is down
+        self.banner.setStyleSheet("background:#b3261e; color:white; padding:6px; font-weight:bold")
+        self.banner.hide()
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.plotter.interactor, 1)
+        self.setCentralWidget(central)
         self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
         self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
 
@@ -133,6 +142,10 @@ class MainWindow(QtWidgets.QMainWindow):
         status = self.session.status
         colour = _STATE_COLOURS.get(status.state, "#777")
         self.connection.setText(f"<span style='color:{colour}'>●</span> {status}")
+        if status.state == "reconnecting":
+            self.banner.setText(f"No connection to the broker {status.url} ({status.detail}): retrying, "
+                                f"attempt {max(status.attempts, 1)}. Values turn stale; nothing shown is live.")
+        self.banner.setVisible(status.state == "reconnecting")
         signals = self.session.state.signals.values()
         with_data = sum(s.value is not None for s in signals)
         errors = sum(s.errors for s in signals)
@@ -215,7 +228,8 @@ class MainWindow(QtWidgets.QMainWindow):
         h, w, _ = view.shape
         qview = QtGui.QImage(np.ascontiguousarray(view).data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888)
         painter = QtGui.QPainter(image)
-        geometry = self.centralWidget().geometry()
+        view = self.plotter.interactor
+        geometry = QtCore.QRect(view.mapTo(self, QtCore.QPoint(0, 0)), view.size())
         painter.drawImage(geometry, qview)
         painter.end()
         return image

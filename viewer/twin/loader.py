@@ -53,6 +53,8 @@ class Signal:
     spec: SignalSpec
     expr: Expression | None = None
 
+    stale_after: float | None = None  # the signal's or the twin's
+
     @property
     def unit(self) -> str:
         """Display unit."""
@@ -163,6 +165,7 @@ class _Checker:
         self.problems.append(Problem(self.label, self.lines.line(loc), message))
 
     def build(self, spec: TwinSpec) -> Twin:
+        self.stale_after = spec.stale_after
         assembly, joints, notes = self._parts(spec.parts)
         signals = self._signals(spec.signals)
         self._bindings(spec.bindings, assembly, signals)
@@ -223,17 +226,18 @@ class _Checker:
             if not name.isidentifier():
                 self.error(loc, f"signal name {name!r} must be a word (letters, digits, _)")
                 continue
-            signal = Signal(name, spec)
+            signal = Signal(name, spec, stale_after=spec.stale_after or self.stale_after)
             if spec.expr is not None:
                 try:
                     signal.expr = Expression(spec.expr, names=("value",))
                 except ExpressionError as exc:
                     self.error(loc + ("expr",), f"signal {name}: {exc}")
-            if spec.field is not None:
-                try:
-                    parse_field_path(spec.field)
-                except FieldPathError as exc:
-                    self.error(loc + ("field",), f"signal {name}: {exc}")
+            for key in ("field", "time_field"):
+                if getattr(spec, key) is not None:
+                    try:
+                        parse_field_path(getattr(spec, key))
+                    except FieldPathError as exc:
+                        self.error(loc + (key,), f"signal {name}: {exc}")
             signals[name] = signal
         return signals
 

@@ -47,12 +47,24 @@ class PartSpec(_Strict):
         return self
 
 
+class AvailabilitySpec(_Strict):
+    """A device's availability (or Last Will) topic, as Home Assistant knows them."""
+
+    topic: Annotated[str, Field(min_length=1)]
+    online: str = "online"
+    offline: str = "offline"
+
+
 class SignalSpec(_Strict):
     """A live value: where it comes from and how it is decoded."""
 
     topic: Annotated[str, Field(min_length=1)]
     field: str | None = None  # JSON path: a.b[0].c; None = the whole payload
     expr: str | None = None  # e.g. "value * 9 / 5 + 32"
+    map: dict[str, float] | None = None  # enum-like text -> number, e.g. {RUNNING: 1}
+    time_field: str | None = None  # JSON path of the sample time (epoch s or ms)
+    stale_after: float | None = Field(None, gt=0)  # seconds; default: the twin's
+    availability: AvailabilitySpec | None = None
     unit: str = ""
     description: str = ""
 
@@ -158,6 +170,7 @@ class TwinSpec(_Strict):
 
     twin: Annotated[str, Field(min_length=1)]
     broker: BrokerSpec = BrokerSpec()
+    stale_after: float | None = Field(None, gt=0)  # seconds without an update -> stale
     parts: list[PartSpec] = Field(min_length=1)
     signals: dict[str, SignalSpec] = {}
     bindings: list[BindingSpec] = []

@@ -40,7 +40,7 @@ def test_live_temperature_recolours_the_part_on_screen(window, publisher, qtbot)
     assert not same_hue(colour_at(_view(window), at), hot)
     publisher.send("rig/bearing", {"temperature": 130})
     qtbot.waitUntil(lambda: same_hue(colour_at(_view(window), at), hot), timeout=5000)
-    assert window.session.scene.label_texts() == ["T 130.0 degC"]
+    qtbot.waitUntil(lambda: window.session.scene.label_texts() == ["T 130.0 degC"], timeout=2000)
 
 
 def test_status_bar_shows_the_connection_and_counts(window, publisher, qtbot):
@@ -99,7 +99,8 @@ def test_screenshot_of_the_whole_window(window, tmp_path):
     window.grab_window().save(str(path))
     image = np.asarray(Image.open(path))
     assert image.shape[0] >= 400 and image.shape[1] >= 600
-    view = window.centralWidget().geometry()
+    view = QtCore.QRect(window.plotter.interactor.mapTo(window, QtCore.QPoint(0, 0)),
+                        window.plotter.interactor.size())
     drawn = image[view.top():view.bottom(), view.left():view.right(), :3]
     expected = _view(window)[:drawn.shape[0], :drawn.shape[1]].astype(int)
     assert np.abs(drawn.astype(int) - expected).mean() < 4  # the 3D view is in it
