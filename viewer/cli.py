@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
-from viewer.live.mqtt import BrokerUrlError, parse_broker_url
+from viewer.live.mqtt import CredentialsError, password_for
+from viewer.live.url import BrokerUrlError, parse_broker_url
 from viewer.samples import SAMPLES
 from viewer.twin.loader import TwinError, load_twin, twin_from_mesh
 
@@ -80,13 +81,15 @@ def main(argv=None) -> int:
         if args.command == "watch":
             from viewer.watch import watch
 
-            watch(load_twin(args.twin, allow_outside=args.allow_outside), args.broker, args.json, args.seconds)
+            twin = load_twin(args.twin, allow_outside=args.allow_outside)
+            watch(twin, args.broker, args.json, args.seconds, password=password_for(twin.broker))
             return 0
         if args.command == "render":
             from viewer.render import render_twin
 
             twin = load_twin(args.twin, allow_outside=args.allow_outside)
-            report = render_twin(twin, str(args.output), args.seconds, args.size, args.broker)
+            report = render_twin(twin, str(args.output), args.seconds, args.size, args.broker,
+                                 password_for(twin.broker))
             missing = [name for name, v in report.values.items() if v is None]
             print(f"wrote {args.output} ({report.status})")
             if not report.connected:
@@ -110,7 +113,7 @@ def main(argv=None) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
-    except (MeshImportError, BrokerUrlError) as exc:
+    except (MeshImportError, BrokerUrlError, CredentialsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -24,7 +24,7 @@ class RenderReport:
 
 
 def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
-                broker_url: str | None = None) -> RenderReport:
+                broker_url: str | None = None, password: str | None = None) -> RenderReport:
     """Connect, apply the values received during ``seconds``, write a PNG.
 
     Uses VTK's offscreen (EGL) path. With no broker reachable the machine is drawn
@@ -37,7 +37,7 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
     plotter.ren_win.SetMultiSamples(MULTI_SAMPLES)
     connected, session = False, None
     try:
-        session = Session(twin, plotter, broker_url)
+        session = Session(twin, plotter, broker_url, password)
         session.start()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:

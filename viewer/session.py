@@ -26,17 +26,21 @@ class Session:
     plotter : pyvista.Plotter
         Where to draw.
     broker_url : str, optional
-        Overrides the twin's broker.
+        Overrides the twin's broker URL (its other options stay).
+    password : str, optional
+        For a broker login (see :func:`viewer.live.mqtt.password_for`).
     """
 
-    def __init__(self, twin: Twin, plotter: pv.Plotter, broker_url: str | None = None):
+    def __init__(self, twin: Twin, plotter: pv.Plotter, broker_url: str | None = None,
+                 password: str | None = None):
         self.twin = twin
         self.state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
         self.ingest = Ingest(twin.signals)
         self.scene = Scene(plotter, twin)
         # A bare mesh has no signals: nothing to connect to.
         url = broker_url or twin.broker_url
-        self.source = MqttSource(url, self.ingest.topics) if self.ingest.topics else None
+        self.source = (MqttSource(url, self.ingest.subscriptions, twin.broker, password)
+                       if self.ingest.topics else None)
         self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
         self._last = time.monotonic()
         self._qualities_at = -1e9

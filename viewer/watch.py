@@ -15,7 +15,7 @@ STEP_S = 0.05
 
 
 def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seconds: float | None = None,
-          out=sys.stdout) -> None:
+          out=sys.stdout, password: str | None = None) -> None:
     """Print every signal update, decode error, quality and connection change.
 
     Parameters
@@ -32,7 +32,7 @@ def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seco
     """
     ingest = Ingest(twin.signals)
     state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
-    source = MqttSource(broker_url or twin.broker_url, ingest.topics)
+    source = MqttSource(broker_url or twin.broker_url, ingest.subscriptions, twin.broker, password)
     width = max(map(len, twin.signals), default=6)
 
     def emit(signal: str | None, **fields) -> None:

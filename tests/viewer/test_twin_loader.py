@@ -136,7 +136,7 @@ def test_a_bad_broker_url_is_a_problem_of_the_file(tmp_path):
           - {name: a, mesh: a.stl}
         """)
     problems = _problems(path)
-    assert (2, "broker.url: bad broker URL 'http://plant' (expected mqtt://host:port)") in problems
+    assert (2, "broker.url: bad broker URL 'http://plant' (expected mqtt://host:port or mqtts://host:port)") in problems
 
 
 def test_a_file_that_is_not_utf8_is_reported_not_raised(tmp_path):

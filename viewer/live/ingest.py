@@ -72,7 +72,16 @@ class Ingest:
     @property
     def topics(self) -> list[str]:
         """Topics to subscribe to: the signals' and their availability topics."""
-        return list(dict.fromkeys([*self.by_topic, *self.availability]))
+        return list(self.subscriptions)
+
+    @property
+    def subscriptions(self) -> dict[str, int]:
+        """Topic -> QoS to subscribe with (the highest any of its signals asks for;
+        availability topics at QoS 1, so a Last Will is not lost)."""
+        qos = dict.fromkeys(self.availability, 1)
+        for topic, readers in self.by_topic.items():
+            qos[topic] = max([qos.get(topic, 0), *(r.signal.spec.qos for r in readers)])
+        return qos
 
     def decode(self, latest: dict[str, tuple[bytes, float, bool]]) -> Decoded:
         """Turn the newest payload of each changed topic into updates, errors and

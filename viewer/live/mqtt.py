@@ -7,31 +7,22 @@ and the UI timer takes them all at once with :meth:`MqttSource.drain`.
 
 from __future__ import annotations
 
+import os
+import socket
+import ssl
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from viewer.live.url import BrokerUrlError, parse_broker_url  # noqa: F401  (part of this module's API)
+from viewer.twin.schema import BrokerSpec
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 4
-
-
-class BrokerUrlError(ValueError):
-    """A broker URL that cannot be used."""
-
-
-def parse_broker_url(url: str) -> tuple[str, int]:
-    """Host and port from ``mqtt://host[:port]`` (default port 1883)."""
-    parsed = urlparse(url if "://" in url else f"mqtt://{url}")
-    if parsed.scheme not in ("mqtt", "tcp") or not parsed.hostname:
-        raise BrokerUrlError(f"bad broker URL {url!r} (expected mqtt://host:port)")
-    try:
-        port = parsed.port or 1883
-    except ValueError:
-        raise BrokerUrlError(f"bad port in broker URL {url!r}") from None
-    return parsed.hostname, port
 
 
 @dataclass(frozen=True)
@@ -59,25 +50,40 @@ class MqttSource:
     Parameters
     ----------
     url : str
-        ``mqtt://host:port``.
-    topics : iterable of str
-        Topics (or filters) to subscribe to, deduplicated.
+        ``mqtt://host:port`` or ``mqtts://host:port``.
+    topics : iterable of str, or dict of str to int
+        Topics to subscribe to (deduplicated), or topic -> QoS.
+    options : BrokerSpec, optional
+        Protocol, client id and session, TLS and login (TLS paths absolute).
+    password : str, optional
+        For ``options.username``; never logged or stored.
     """
 
-    def __init__(self, url: str, topics):
+    def __init__(self, url: str, topics, options: BrokerSpec | None = None, password: str | None = None):
         self.url = url
         self.host, self.port = parse_broker_url(url)
-        self.topics = sorted(set(topics))
+        self.options = options = options or BrokerSpec(url=url)
+        qos = topics if isinstance(topics, dict) else dict.fromkeys(topics, 0)
+        self.topics = {topic: qos[topic] for topic in sorted(qos)}
         self._lock = threading.Lock()  # guards _latest, received and _status
         self._latest: dict[str, tuple[bytes, float, bool]] = {}
         self._status = ConnectionStatus("connecting", url)
         self._stopped = False
         self.received = 0  # messages since start, for rates
+        self._v5 = options.protocol == "5"
+        persistent = options.client_id is not None
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"twinview-{uuid.uuid4().hex[:8]}",
-            protocol=mqtt.MQTTv311,
+            client_id=options.client_id or f"twinview-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
+            clean_session=None if self._v5 else not persistent,
         )
+        self._tls = _tls_context(options) if (options.uses_tls or url.startswith("mqtts://")) else None
+        if self._tls is not None:
+            self._client.tls_set_context(self._tls)
+            self._client.tls_insecure_set(bool(options.tls and options.tls.insecure))
+        if options.username:
+            self._client.username_pw_set(options.username, password)
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -91,14 +97,30 @@ class MqttSource:
             self._set_status("reconnecting", detail=str(reason_code), failed=True)
             return
         if self.topics:  # re-subscribe on every connect: the broker may have forgotten us
-            client.subscribe([(topic, 0) for topic in self.topics])
-        self._set_status("live")
+            client.subscribe(list(self.topics.items()))
+        insecure = self.options.tls is not None and self.options.tls.insecure
+        self._set_status("live", detail="TLS NOT VERIFIED" if insecure else "")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self._set_status("reconnecting", detail="connection lost")
 
     def _on_connect_fail(self, client, userdata):
-        self._set_status("reconnecting", detail="broker unreachable", failed=True)
+        self._set_status("reconnecting", detail=self._why_not(), failed=True)
+
+    def _why_not(self) -> str:
+        """Why the last connect failed, found by trying once more by hand (paho keeps
+        the reason to itself). Runs on the network thread, between retries."""
+        try:
+            with socket.create_connection((self.host, self.port), timeout=3) as sock:
+                if self._tls is not None:
+                    self._tls.wrap_socket(sock, server_hostname=self.host).close()
+        except ssl.SSLCertVerificationError as exc:
+            return f"TLS refused: {exc.verify_message}"
+        except ssl.SSLError as exc:
+            return f"TLS refused: {exc.reason or exc}"
+        except OSError as exc:
+            return f"broker unreachable ({exc.strerror or exc})"
+        return "connection refused"
 
     def _on_message(self, client, userdata, message):
         # Nothing else here: decoding happens on the UI timer, once per frame.
@@ -119,7 +141,13 @@ class MqttSource:
 
     def start(self) -> None:
         """Connect in the background and keep reconnecting until :meth:`stop`."""
-        self._client.connect_async(self.host, self.port, keepalive=15)
+        if self._v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.options.session_expiry or 0
+            self._client.connect_async(self.host, self.port, keepalive=15,
+                                       clean_start=self.options.session_expiry is None, properties=props)
+        else:
+            self._client.connect_async(self.host, self.port, keepalive=15)
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -144,3 +172,33 @@ class MqttSource:
     def status(self) -> ConnectionStatus:
         """The connection state for display."""
         return self._status
+
+
+def _tls_context(options: BrokerSpec) -> ssl.SSLContext:
+    """A client TLS context: the twin's CA (or the system's), its client certificate,
+    and host name checks unless the twin explicitly says ``insecure``."""
+    tls = options.tls
+    context = ssl.create_default_context(cafile=tls.ca if tls else None)
+    if tls is not None and tls.cert:
+        context.load_cert_chain(tls.cert, tls.key)
+    if tls is not None and tls.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class CredentialsError(Exception):
+    """A password is needed and cannot be found; the message says where to put it."""
+
+
+def password_for(options: BrokerSpec, ask=None) -> str | None:
+    """The password for ``options.username``: from ``options.password_env``, else from
+    ``ask()`` (a dialog), else :class:`CredentialsError`. Never stored."""
+    if not options.username:
+        return None
+    if options.password_env and os.environ.get(options.password_env):
+        return os.environ[options.password_env]
+    if ask is not None:
+        return ask()
+    where = f"${options.password_env}" if options.password_env else "password_env"
+    raise CredentialsError(f"broker user {options.username!r} needs a password: set {where}")

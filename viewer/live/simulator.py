@@ -17,7 +17,8 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
-from viewer.live.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S, parse_broker_url
+from viewer.live.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S
+from viewer.live.url import parse_broker_url
 from viewer.live.payload import parse_field_path, set_path
 from viewer.twin.expr import Expression
 

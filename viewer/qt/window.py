@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
+from viewer.live.mqtt import password_for
 from viewer.qt.panels import PartDetails, PartsTree
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
@@ -40,6 +41,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.selected: str | None = None
         self._frame = 0
         self._click_at = None
+        self._passwords: dict[tuple, str] = {}
         self.setAcceptDrops(True)
         self.resize(1400, 880)
 
@@ -118,13 +120,23 @@ class MainWindow(QtWidgets.QMainWindow):
             self.session.stop()
             self.plotter.clear_actors()
         self.selected = None
-        self.session = Session(twin, self.plotter, self.broker_url)
+        password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker else None
+        self.session = Session(twin, self.plotter, self.broker_url, password)
         self.session.start()
         self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
         self.details.show_part(None, [], {})
         self.setWindowTitle(f"{twin.name} — TwinView")
         self._refresh_status()
         self.plotter.render()
+
+    def _ask_password(self, twin: Twin) -> str:
+        """Ask once per broker and user; kept in memory only, never logged or written."""
+        key = (self.broker_url or twin.broker.url, twin.broker.username)
+        if key not in self._passwords:
+            text, _ = QtWidgets.QInputDialog.getText(
+                self, "Broker login", f"Password of {key[1]} on {key[0]}:", QtWidgets.QLineEdit.EchoMode.Password)
+            self._passwords[key] = text
+        return self._passwords[key]
 
     # -- the frame ------------------------------------------------------------------
 

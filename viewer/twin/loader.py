@@ -21,7 +21,7 @@ from overlays.labels import LabelRule
 from viewer.live.payload import FieldPathError, parse_field_path
 from viewer.live.simulator import NOISE_FUNCTIONS
 from viewer.twin.expr import Expression, ExpressionError
-from viewer.twin.schema import BindingSpec, PartSpec, SignalSpec, TwinSpec
+from viewer.twin.schema import BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
 from viewer.twin.yaml_lines import Lines, load_with_lines
 
 
@@ -74,6 +74,7 @@ class Twin:
     bindings: list[BindingSpec]
     spec: TwinSpec
     notes: list[str] = field(default_factory=list)
+    broker: BrokerSpec | None = None  # connection options, TLS paths made absolute
 
     def joint_axis_pivot(self, binding: BindingSpec) -> tuple[np.ndarray, np.ndarray]:
         """Axis and pivot (part frame) for a transform binding."""
@@ -173,7 +174,22 @@ class _Checker:
         return Twin(
             name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,
             joints=joints, signals=signals, bindings=list(spec.bindings), spec=spec, notes=notes,
+            broker=self._broker(spec.broker),
         )
+
+    def _broker(self, broker: BrokerSpec) -> BrokerSpec:
+        """The broker options with TLS files found relative to the twin."""
+        if broker.tls is None:
+            return broker
+        files = {}
+        for key in ("ca", "cert", "key"):
+            name = getattr(broker.tls, key)
+            if name is not None:
+                path = (self.folder / name).resolve()
+                if not path.is_file():
+                    self.error(("broker", "tls", key), f"TLS {key} file not found: {name}")
+                files[key] = str(path)
+        return broker.model_copy(update={"tls": broker.tls.model_copy(update=files)})
 
     def _parts(self, parts: list[PartSpec]):
         assembly, joints, notes = Assembly(), {}, []

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from viewer.live.mqtt import parse_broker_url
+from viewer.live.url import parse_broker_url
 
 Vec3 = tuple[float, float, float]
 Units = Literal["m", "mm", "cm", "in", "ft"]
@@ -62,6 +62,7 @@ class SignalSpec(_Strict):
     field: str | None = None  # JSON path: a.b[0].c; None = the whole payload
     expr: str | None = None  # e.g. "value * 9 / 5 + 32"
     map: dict[str, float] | None = None  # enum-like text -> number, e.g. {RUNNING: 1}
+    qos: Literal[0, 1, 2] = 0
     time_field: str | None = None  # JSON path of the sample time (epoch s or ms)
     stale_after: float | None = Field(None, gt=0)  # seconds; default: the twin's
     availability: AvailabilitySpec | None = None
@@ -133,10 +134,27 @@ class BindingSpec(_Strict):
         return self
 
 
-class BrokerSpec(_Strict):
-    """Where live data comes from."""
+class TlsSpec(_Strict):
+    """TLS settings; the server's certificate and host name are always verified unless
+    ``insecure`` is set (and then the status bar says so)."""
 
-    url: str = "mqtt://localhost:1883"
+    ca: str | None = None  # CA file (relative to the twin); None: the system's CAs
+    cert: str | None = None  # client certificate, for brokers that ask for one
+    key: str | None = None
+    insecure: bool = False
+
+
+class BrokerSpec(_Strict):
+    """Where live data comes from, and how to connect."""
+
+    url: str = "mqtt://localhost:1883"  # mqtts://host:8883 means TLS
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    client_id: str | None = None  # fixed id: the broker keeps our session between connects
+    session_expiry: int | None = Field(None, ge=0)  # seconds, MQTT 5: QoS 1 messages wait for us
+    tls: TlsSpec | None = None
+    username: str | None = None
+    password_env: str | None = None  # the password comes from this environment variable
+    allow_plain_login: bool = False  # a username over plain TCP is refused unless set
 
     @model_validator(mode="before")
     @classmethod
@@ -148,6 +166,22 @@ class BrokerSpec(_Strict):
     def _valid_url(cls, url: str) -> str:
         parse_broker_url(url)  # raises BrokerUrlError, a ValueError, with the reason
         return url
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.session_expiry is not None and (self.protocol != "5" or not self.client_id):
+            raise ValueError("session_expiry needs protocol: '5' and a client_id")
+        if self.username and not self.uses_tls and not self.allow_plain_login:
+            raise ValueError("a username over plain TCP would send the password in clear text: "
+                             "use TLS (mqtts:// or tls:) or set allow_plain_login: true")
+        if (self.tls and self.tls.key) and not self.tls.cert:
+            raise ValueError("tls.key needs tls.cert")
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        """True for ``mqtts://`` URLs or when ``tls`` is given."""
+        return self.tls is not None or self.url.startswith("mqtts://")
 
 
 class SimulatedTopic(_Strict):
