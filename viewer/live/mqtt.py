@@ -102,7 +102,8 @@ class MqttSource:
         self._set_status("live", detail="TLS NOT VERIFIED" if insecure else "")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
-        self._set_status("reconnecting", detail="connection lost")
+        if self._status.state != "reconnecting":  # keep the reason of a refused connect
+            self._set_status("reconnecting", detail="connection lost")
 
     def _on_connect_fail(self, client, userdata):
         self._set_status("reconnecting", detail=self._why_not(), failed=True)
@@ -160,7 +161,13 @@ class MqttSource:
             self._stopped = True
             self._status = ConnectionStatus("stopped", self.url)
         self._client.disconnect()
-        threading.Thread(target=self._client.loop_stop, name="twinview-mqtt-stop", daemon=True).start()
+        threading.Thread(target=self._finish, name="twinview-mqtt-stop", daemon=True).start()
+
+    def _finish(self) -> None:
+        self._client.loop_stop()
+        sock = self._client.socket()  # paho leaves it open when it stopped mid-connect
+        if sock is not None:
+            sock.close()
 
     def drain(self) -> dict[str, tuple[bytes, float, bool]]:
         """Newest ``(payload, receive time, retained)`` per topic since the last drain."""
