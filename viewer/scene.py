@@ -50,6 +50,7 @@ class Scene:
         self.parts = PartMeshes(plotter, twin.assembly, {b.part for b in bindings if b.kind in _MOVES})
 
         self.qualities: dict[str, str] = {}
+        self._index = {id(b): i for i, b in enumerate(bindings)}  # for unit conversions
         self.colours = [(b, ColourRule(b.cmap, *b.range)) for b in bindings if b.kind == "colour"]
         self._colour_sets = self._colour_tables()
         self._add_legends()
@@ -80,19 +81,20 @@ class Scene:
         with a few numpy operations instead of a Python call per part."""
         sets: dict[tuple, tuple] = {}
         for b, rule in self.colours:
-            rule, signals, targets, owners = sets.setdefault((b.cmap, b.range), (rule, [], [], []))
+            rule, signals, targets, owners, scales = sets.setdefault((b.cmap, b.range), (rule, [], [], [], []))
             idx = self.parts.own_geometry(b.part)
             targets.append(idx)
             owners.append(np.full(len(idx), len(signals)))
             signals.append(b.signal)
-        return [(rule, signals, set(signals), np.concatenate(t), np.concatenate(o))
-                for rule, signals, t, o in sets.values()]
+            scales.append(self.twin.conversions.get((self._index[id(b)], b.signal), (1.0, 0.0)))
+        return [(rule, signals, set(signals), np.concatenate(t), np.concatenate(o), np.array(c).T)
+                for rule, signals, t, o, c in sets.values()]
 
     def _add_legends(self) -> None:
         """One colour legend per distinct map, range and unit, titled with its signals."""
         legends: dict[tuple, tuple[ColourRule, list[str]]] = {}
         for b, rule in self.colours:
-            unit = self.twin.signals[b.signal].unit
+            unit = b.unit or self.twin.signals[b.signal].unit
             entry = legends.setdefault((b.cmap, b.range, unit), (rule, []))
             if b.signal not in entry[1]:
                 entry[1].append(b.signal)
@@ -146,9 +148,10 @@ class Scene:
         """
         if qualities is not None:
             self.qualities = qualities
-        for rule, signals, names, targets, owners in self._colour_sets:
+        for rule, signals, names, targets, owners, (scale, offset) in self._colour_sets:
             if force or not names.isdisjoint(dirty):
-                rgb = rule.rgb([np.nan if (v := values.get(n)) is None else v for n in signals])
+                raw = np.array([np.nan if (v := values.get(n)) is None else v for n in signals])
+                rgb = rule.rgb(raw * scale + offset)
                 for i, name in enumerate(signals):
                     if self.qualities.get(name, "live") in QUALITY_LOOKS:
                         rgb[i] = untrusted(rgb[i], self.qualities[name])
@@ -156,7 +159,7 @@ class Scene:
 
         moved = set(self._moves_of) if force else set()
         for b, how in self.moves:
-            value = values.get(b.signal)
+            value = self.twin.converted(self._index[id(b)], b.signal, values.get(b.signal))
             if b.kind == "spin":
                 if value:  # a stopped machine does not turn
                     self._motion[id(b)] = how.advance(value, dt)
@@ -203,7 +206,9 @@ class Scene:
 
     def _label_text(self, i: int, values) -> str:
         """Label ``i``'s text, with the worst quality of its signals when not live."""
-        rule = self.labels[i][1]
+        binding, rule = self.labels[i]
+        index = self._index[id(binding)]
+        values = {n: self.twin.converted(index, n, values.get(n)) for n in rule.names}
         worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
         badge = {"stale": " ⚠ stale", "last known": " (last known)", "offline": " ⚠ offline"}.get(worst, "")
         return rule.text(values) + badge

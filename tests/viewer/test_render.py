@@ -109,3 +109,16 @@ def test_rotating_a_part_moves_its_silhouette(scene):
     after = _shot(scene)
     assert not near(colour_at(after, tip), colour_at(before, tip), tol=30)  # the tip left
     assert same_hue(colour_at(after, arm_mid), (40, 160, 60), tol=40)  # the arm is here now
+
+
+def test_bindings_and_labels_can_show_a_signal_in_another_unit(rig_twin):
+    text = rig_twin.read_text().replace(
+        "cmap: inferno, range: [20, 100]}", "cmap: inferno, range: [68, 212], unit: degF}").replace(
+        'text: "T {temp:.1f} degC"}', 'text: "T {temp:.1f} °F", units: {temp: degF}}')
+    rig_twin.write_text(text)
+    plotter = pv.Plotter(off_screen=True, window_size=(200, 150))
+    scene = Scene(plotter, load_twin(rig_twin))
+    scene.sync({"temp": 100.0, "angle": None}, {"temp"}, dt=LABEL_PERIOD_S)  # 100 degC = 212 degF
+    assert scene.label_texts() == ["T 212.0 °F"]
+    assert scene.parts.colour_of("bearing").tolist() == ColourRule("inferno", 68, 212).rgb(212).tolist()
+    plotter.close()

@@ -143,3 +143,21 @@ def test_a_file_that_is_not_utf8_is_reported_not_raised(tmp_path):
     path = tmp_path / "twin.yaml"
     path.write_bytes(b"twin: \xff\xfe\n")
     assert "not UTF-8" in _problems(path)[0][1]
+
+
+def test_units_are_checked_and_conversions_must_make_sense(rig_twin):
+    path = _write(rig_twin.parent, """\
+        twin: Units
+        parts:
+          - {name: rig, mesh: rig.glb}
+        signals:
+          temp: {topic: t, unit: zorg}
+          pressure: {topic: p, unit: bar}
+        bindings:
+          - {colour: bearing, signal: pressure, range: [0, 10], unit: degC}
+          - {label: base, text: "{pressure:.0f} kPa", units: {pressure: kPa}}
+        """)
+    problems = _problems(path)
+    assert [line for line, _ in problems] == [5, 8]
+    assert "unknown unit 'zorg'" in problems[0][1]
+    assert "cannot convert 'bar' to 'degC'" in problems[1][1]

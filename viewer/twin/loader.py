@@ -21,6 +21,7 @@ from overlays.labels import LabelRule
 from viewer.live.payload import FieldPathError, parse_field_path
 from viewer.live.simulator import NOISE_FUNCTIONS
 from viewer.twin.expr import Expression, ExpressionError
+from viewer.twin.units import UnitError, check_unit, conversion
 from viewer.twin.schema import BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
 from viewer.twin.yaml_lines import Lines, load_with_lines
 
@@ -75,6 +76,13 @@ class Twin:
     spec: TwinSpec
     notes: list[str] = field(default_factory=list)
     broker: BrokerSpec | None = None  # connection options, TLS paths made absolute
+    conversions: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+    """(binding index, signal) -> (scale, offset) into the unit the binding asks for."""
+
+    def converted(self, index: int, signal: str, value: float | None) -> float | None:
+        """``value`` of ``signal`` in the unit binding ``index`` asks for."""
+        conv = self.conversions.get((index, signal))
+        return value if conv is None or value is None else value * conv[0] + conv[1]
 
     def joint_axis_pivot(self, binding: BindingSpec) -> tuple[np.ndarray, np.ndarray]:
         """Axis and pivot (part frame) for a transform binding."""
@@ -169,12 +177,12 @@ class _Checker:
         self.stale_after = spec.stale_after
         assembly, joints, notes = self._parts(spec.parts)
         signals = self._signals(spec.signals)
-        self._bindings(spec.bindings, assembly, signals)
+        conversions = self._bindings(spec.bindings, assembly, signals)
         self._simulation(spec)
         return Twin(
             name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,
             joints=joints, signals=signals, bindings=list(spec.bindings), spec=spec, notes=notes,
-            broker=self._broker(spec.broker),
+            broker=self._broker(spec.broker), conversions=conversions,
         )
 
     def _broker(self, broker: BrokerSpec) -> BrokerSpec:
@@ -243,6 +251,10 @@ class _Checker:
                 self.error(loc, f"signal name {name!r} must be a word (letters, digits, _)")
                 continue
             signal = Signal(name, spec, stale_after=spec.stale_after or self.stale_after)
+            try:
+                check_unit(spec.unit)
+            except UnitError as exc:
+                self.error(loc + ("unit",), f"signal {name}: {exc}")
             if spec.expr is not None:
                 try:
                     signal.expr = Expression(spec.expr, names=("value",))
@@ -257,9 +269,19 @@ class _Checker:
             signals[name] = signal
         return signals
 
-    def _bindings(self, bindings: list[BindingSpec], assembly: Assembly, signals: dict) -> None:
+    def _bindings(self, bindings: list[BindingSpec], assembly: Assembly, signals: dict) -> dict:
+        conversions = {}
         for i, b in enumerate(bindings):
             loc = ("bindings", i)
+            wanted = dict(b.units or {})
+            if b.unit is not None and b.signal is not None:
+                wanted[b.signal] = b.unit
+            for name, unit in wanted.items():
+                if name in signals:
+                    try:
+                        conversions[(i, name)] = conversion(signals[name].unit, unit)
+                    except UnitError as exc:
+                        self.error(loc + ("unit" if b.unit else "units",), f"{name}: {exc}")
             if b.part not in assembly:
                 self.error(loc + (b.kind,), f"unknown part {b.part!r}{_suggest(b.part, assembly.parts)}")
             if b.signal is not None and b.signal not in signals:
@@ -276,6 +298,7 @@ class _Checker:
                     if name not in signals:
                         self.error(loc + ("text",), f"label text names unknown signal {name!r}"
                                    f"{_suggest(name, signals)}")
+        return conversions
 
     def _simulation(self, spec: TwinSpec) -> None:
         for i, sim in enumerate(spec.simulate):

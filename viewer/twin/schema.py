@@ -102,6 +102,8 @@ class BindingSpec(_Strict):
     axis: Vec3 | None = None  # overrides the part's axis
     pivot: Vec3 | None = None  # overrides the part's pivot
     text: str | None = None
+    unit: str | None = None  # convert the signal to this unit first (e.g. degF)
+    units: dict[str, str] | None = None  # label: signal -> unit to show it in
 
     @property
     def kind(self) -> str:
