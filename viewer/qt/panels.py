@@ -81,10 +81,65 @@ class PartsTree(QtWidgets.QTreeWidget):
             self.part_selected.emit(current.data(0, _PART_ROLE))
 
 
+class SignalTable(QtWidgets.QTableWidget):
+    """Live diagnostics of some signals: value, unit, quality, age, rate, errors."""
+
+    COLUMNS = ["Signal", "Value", "Unit", "Quality", "Age", "Rate", "Updates", "Errors", "Last error"]
+    _QUALITY_COLOURS = {"live": "#2e9d4f", "stale": "#c98a12", "last known": "#7a7a2a", "offline": "#b3261e",
+                        "no data": "#888888"}
+
+    def __init__(self, parent=None):
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.setHorizontalHeaderLabels(self.COLUMNS)
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.names: list[str] = []
+        self._seen: dict[str, tuple[float, int]] = {}  # name -> (time, updates) for rates
+
+    def set_signals(self, names: list[str], signals: dict) -> None:
+        """Show ``names`` (``signals``: name -> Signal, for units and tooltips)."""
+        self.names = list(names)
+        self._seen.clear()
+        self.setRowCount(len(self.names))
+        for row, name in enumerate(self.names):
+            spec = signals[name].spec
+            for col, text in enumerate([name, "", spec.unit, *[""] * 6]):
+                self.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+            self.item(row, 0).setToolTip(f"{spec.description}\n{spec.topic} {spec.field or ''}".strip())
+
+    def refresh(self, state: TwinState) -> None:
+        """Update the values shown (called a few times a second)."""
+        now = time.time()
+        for row, name in enumerate(self.names):
+            s = state.signals[name]
+            then, count = self._seen.get(name, (now, s.updates))
+            rate = (s.updates - count) / (now - then) if now > then else 0.0
+            if now - then >= 2.0 or name not in self._seen:
+                self._seen[name] = (now, s.updates)
+            quality = s.quality(now)
+            cells = ["no data" if s.value is None else f"{s.value:.4g}", None, quality,
+                     f"{now - s.received:.1f} s" if s.received else "", f"{rate:.1f}/s",
+                     str(s.updates), str(s.errors), s.last_error]
+            for col, text in enumerate(cells, start=1):
+                if text is not None:
+                    self.item(row, col).setText(text)
+            self.item(row, 3).setForeground(QtGui.QColor(self._QUALITY_COLOURS.get(quality, "#888888")))
+            grey = s.value is None or quality != "live"
+            self.item(row, 1).setForeground(QtGui.QColor("#888888") if grey else self.palette().text().color())
+
+    def values(self) -> dict[str, str]:
+        """The value column as shown, keyed by signal name."""
+        return {name: self.item(row, 1).text() for row, name in enumerate(self.names)}
+
+    def column(self, title: str) -> dict[str, str]:
+        """A column as shown, keyed by signal name."""
+        col = self.COLUMNS.index(title)
+        return {name: self.item(row, col).text() for row, name in enumerate(self.names)}
+
+
 class PartDetails(QtWidgets.QWidget):
     """Name of the selected part and the live values of the signals bound to it."""
-
-    COLUMNS = ["Signal", "Value", "Unit", "Quality", "Age", "Updates", "Errors"]
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -96,17 +151,12 @@ class PartDetails(QtWidgets.QWidget):
         self.title.setFont(font)
         self.bindings_label = QtWidgets.QLabel("")
         self.bindings_label.setWordWrap(True)
-        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.table = SignalTable()
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.bindings_label)
         layout.addWidget(self.table, 1)
         self.part: str | None = None
-        self._signals: list[tuple[str, str]] = []
 
     def show_part(self, part: str | None, bindings: list[BindingSpec], signals: dict) -> None:
         """Show ``part`` and the signals its ``bindings`` use (``signals``: name -> Signal)."""
@@ -120,29 +170,12 @@ class PartDetails(QtWidgets.QWidget):
         for b in bindings:
             used = [b.signal] if b.signal else sorted(LabelRule(b.text).names)
             names.extend(n for n in used if n not in names)
-        self._signals = [(name, signals[name].unit) for name in names]
-        self.table.setRowCount(len(self._signals))
-        for row, (name, unit) in enumerate(self._signals):
-            for col, text in enumerate([name, "", unit, "", "", "", ""]):
-                self.table.setItem(row, col, QtWidgets.QTableWidgetItem(text))
-            spec = signals[name].spec
-            self.table.item(row, 0).setToolTip(f"{spec.description}\n{spec.topic} {spec.field or ''}".strip())
+        self.table.set_signals(names, signals)
 
     def refresh(self, state: TwinState) -> None:
-        """Update the values shown (called a few times a second)."""
-        now = time.time()
-        for row, (name, _) in enumerate(self._signals):
-            s = state.signals[name]
-            age = f"{now - s.received:.1f} s" if s.received else ""
-            value = "no data" if s.value is None else f"{s.value:.4g}"
-            cells = {1: value, 3: s.quality(now), 4: age, 5: str(s.updates), 6: str(s.errors)}
-            for col, text in cells.items():
-                self.table.item(row, col).setText(text)
-            if s.errors:
-                self.table.item(row, 6).setToolTip(s.last_error)
-            colour = QtGui.QColor("#888888") if s.value is None else self.palette().text().color()
-            self.table.item(row, 1).setForeground(colour)
+        """Update the values shown."""
+        self.table.refresh(state)
 
     def values(self) -> dict[str, str]:
         """The value column as shown, keyed by signal name."""
-        return {name: self.table.item(row, 1).text() for row, (name, _) in enumerate(self._signals)}
+        return self.table.values()

@@ -10,7 +10,7 @@ from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
 from viewer.live.mqtt import password_for
-from viewer.qt.panels import PartDetails, PartsTree
+from viewer.qt.panels import PartDetails, PartsTree, SignalTable
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
 from viewer.twin.loader import Twin, TwinError, load_twin, twin_from_mesh
@@ -63,8 +63,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tree.part_selected.connect(self.select)
         self.tree.visibility_changed.connect(self._on_visibility)
         self.details = PartDetails()
+        self.signals = SignalTable()  # diagnostics of every signal of the twin
         self._dock("Parts", self.tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Selected part", self.details, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Signals", self.signals, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.connection = QtWidgets.QLabel()
         self.counts = QtWidgets.QLabel()
@@ -125,6 +127,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session.start()
         self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
         self.details.show_part(None, [], {})
+        self.signals.set_signals(list(twin.signals), twin.signals)
         self.setWindowTitle(f"{twin.name} — TwinView")
         self._refresh_status()
         self.plotter.render()
@@ -149,6 +152,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._frame % PANEL_EVERY == 0:
             self._refresh_status()
             self.details.refresh(session.state)
+            self.signals.refresh(session.state)
 
     def _refresh_status(self) -> None:
         status = self.session.status

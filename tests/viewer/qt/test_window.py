@@ -148,3 +148,42 @@ def test_demo_samples_do_not_evict_each_other_on_the_broker(tmp_path):
         finally:
             for sim in sims:
                 sim.stop()
+
+
+def test_a_lost_broker_shows_a_banner_and_values_flow_again_after_it_returns(qtbot, rig_twin, tmp_path):
+    from tests.conftest import Publisher
+    from viewer.live.broker import free_port, mosquitto_path, wait_for_port
+
+    port = free_port()
+    conf = tmp_path / "m.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+
+    def broker():
+        proc = subprocess.Popen([mosquitto_path(), "-c", str(conf)], stderr=subprocess.DEVNULL)
+        wait_for_port(port, process=proc)
+        return proc
+
+    proc = broker()
+    win = MainWindow(load_twin(rig_twin), broker_url=f"mqtt://127.0.0.1:{port}")
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.session.status.state == "live", timeout=10000)
+        assert not win.banner.isVisible()
+        proc.terminate()
+        proc.wait()
+        qtbot.waitUntil(win.banner.isVisible, timeout=5000)  # the UI keeps running: timers fire
+        assert "No connection to the broker" in win.banner.text()
+        proc = broker()
+        qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=10000)
+        pub = Publisher(f"mqtt://127.0.0.1:{port}")
+        pub.send("rig/bearing", {"temperature": 77})
+        pub.send("rig/arm/angle", "not a number")
+        pub.close()
+        qtbot.waitUntil(lambda: win.signals.values().get("temp") == "77", timeout=5000)
+        qtbot.waitUntil(lambda: win.signals.column("Errors").get("angle") == "1", timeout=5000)
+        assert win.signals.column("Last error")["angle"] == "not a number: 'not a number'"
+    finally:
+        win.close()
+        proc.terminate()
+        proc.wait()
