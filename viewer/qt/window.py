@@ -65,8 +65,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.details = PartDetails()
         self.signals = SignalTable()  # diagnostics of every signal of the twin
         self._dock("Parts", self.tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Selected part", self.details, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("Signals", self.signals, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        selected = self._dock("Selected part", self.details, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        signals = self._dock("Signals", self.signals, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(selected, signals)  # tabs: the 3D view keeps its room
+        selected.raise_()
 
         self.connection = QtWidgets.QLabel()
         self.counts = QtWidgets.QLabel()
@@ -82,11 +84,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- setting up -----------------------------------------------------------------
 
-    def _dock(self, title: str, widget, area) -> None:
+    def _dock(self, title: str, widget, area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        return dock
 
     def _build_actions(self, samples: dict[str, Path]) -> None:
         bar = self.addToolBar("View")
