@@ -11,6 +11,7 @@ from pyvistaqt import QtInteractor
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
 from viewer.live.mqtt import password_for
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
+from viewer.qt.topics import TopicBrowser
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
 from viewer.twin.loader import Twin, TwinError, load_twin, twin_from_mesh
@@ -67,8 +68,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._dock("Parts", self.tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         selected = self._dock("Selected part", self.details, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         signals = self._dock("Signals", self.signals, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.topics = TopicBrowser()
+        topics = self._dock("Topics", self.topics, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        topics.visibilityChanged.connect(self.topics.set_active)
         self.tabifyDockWidget(selected, signals)  # tabs: the 3D view keeps its room
-        selected.raise_()
+        self.tabifyDockWidget(signals, topics)
+        QtCore.QTimer.singleShot(0, selected.raise_)  # once shown: raising before show does not stick
 
         self.connection = QtWidgets.QLabel()
         self.counts = QtWidgets.QLabel()
@@ -128,6 +133,10 @@ class MainWindow(QtWidgets.QMainWindow):
         password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker else None
         self.session = Session(twin, self.plotter, self.broker_url, password)
         self.session.start()
+        if self.session.source is not None:
+            self.topics.watch(twin, self.session.source.url, password)
+        else:
+            self.topics.stop()
         self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
         self.details.show_part(None, [], {})
         self.signals.set_signals(list(twin.signals), twin.signals)
@@ -156,6 +165,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._refresh_status()
             self.details.refresh(session.state)
             self.signals.refresh(session.state)
+            self.topics.refresh()
 
     def _refresh_status(self) -> None:
         status = self.session.status
@@ -263,6 +273,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.timer.stop()
+        self.topics.stop()
         if self.session is not None:
             self.session.stop()
         self.plotter.close()

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from overlays.colormap import ColourRule
 from tests.conftest import make_test_machine
@@ -187,3 +187,22 @@ def test_a_lost_broker_shows_a_banner_and_values_flow_again_after_it_returns(qtb
         win.close()
         proc.terminate()
         proc.wait()
+
+
+def test_the_topic_browser_shows_the_tree_of_topics_under_the_twins_prefixes(window, publisher, qtbot):
+    qtbot.waitUntil(lambda: window.topics.catalog is None)  # not shown yet: no wider subscription
+    window.findChild(QtWidgets.QDockWidget, "Topics").raise_()
+    qtbot.waitUntil(lambda: window.topics.catalog is not None and window.topics.catalog.status.state == "live")
+    publisher.send("rig/bearing", {"temperature": 42})
+    publisher.send("rig/extra/unbound", "hello", retain=True)
+    publisher.send("elsewhere/x", "not shown")
+    qtbot.waitUntil(lambda: window.topics.shown().get("rig/extra/unbound") == "hello", timeout=5000)
+    shown = window.topics.shown()
+    assert shown["rig/bearing"] == '{"temperature": 42}'
+    assert "elsewhere/x" not in window.topics._items  # outside the twin's prefixes
+    assert window.topics.filter.text() == "rig/#"
+    window.topics.filter.setText("rig/extra/# elsewhere/#")
+    window.topics.filter.returnPressed.emit()  # a new subscription: the broker replays retained copies
+    qtbot.waitUntil(lambda: window.topics.shown().get("rig/extra/unbound") == "hello (retained)", timeout=5000)
+    publisher.send("elsewhere/x", "now shown")
+    qtbot.waitUntil(lambda: window.topics.shown().get("elsewhere/x") == "now shown", timeout=5000)
