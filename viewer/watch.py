@@ -55,7 +55,9 @@ def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seco
             if str(source.status) != status:
                 status = str(source.status)
                 emit(None, connection=status)
-            decoded = ingest.decode(source.drain())
+            decoded = ingest.decode(source.drain(), source.drain_ordered())
+            for topic, payload in decoded.commands:
+                source.publish(topic, payload)
             state.apply_decoded(decoded)
             now = time.time()
             for u in decoded.updates:

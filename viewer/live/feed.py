@@ -52,7 +52,9 @@ class LiveFeed:
 
     def step(self) -> None:
         """Decode what arrived since the last step and apply it to the state."""
-        decoded = self.ingest.decode(self.source.drain())
+        decoded = self.ingest.decode(self.source.drain(), self.source.drain_ordered())
+        for topic, payload in decoded.commands:  # e.g. a Sparkplug rebirth request
+            self.source.publish(topic, payload)
         if decoded.updates or decoded.errors or decoded.availability:
             with self._lock:
                 self._dirty |= self.state.apply_decoded(decoded)

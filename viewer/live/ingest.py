@@ -6,9 +6,11 @@ payload once, however many signals read from it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from viewer.live.payload import MAX_PAYLOAD, PayloadError, extract, parse_field_path, parse_json, to_number
+from viewer.live.sparkplug import SPB_PREFIX, SparkplugHost, parse_topic
 from viewer.twin.loader import Signal
 
 
@@ -39,6 +41,7 @@ class Decoded:
     updates: list[Update] = field(default_factory=list)
     errors: list[DecodeError] = field(default_factory=list)
     availability: dict[str, bool] = field(default_factory=dict)  # signal -> online
+    commands: list[tuple[str, bytes]] = field(default_factory=list)  # to publish (Sparkplug rebirths)
 
 
 @dataclass(frozen=True)
@@ -60,14 +63,20 @@ class Ingest:
     def __init__(self, signals: dict[str, Signal]):
         self.by_topic: dict[str, list[_Reader]] = {}
         self.availability: dict[str, list[tuple[str, str, str]]] = {}  # topic -> (signal, online, offline)
+        self.by_metric: dict[tuple, list[str]] = {}  # Sparkplug (group, node, device, metric) -> signals
         for signal in signals.values():
             spec = signal.spec
+            if spec.sparkplug is not None:
+                sp = spec.sparkplug
+                self.by_metric.setdefault((sp.group, sp.node, sp.device, sp.metric), []).append(signal.name)
+                continue
             keys = parse_field_path(spec.field) if spec.field else None
             time_keys = parse_field_path(spec.time_field) if spec.time_field else None
             self.by_topic.setdefault(spec.topic, []).append(_Reader(signal, keys, time_keys))
             if spec.availability is not None:
                 a = spec.availability
                 self.availability.setdefault(a.topic, []).append((signal.name, a.online, a.offline))
+        self._host = SparkplugHost() if self.by_metric else None
 
     @property
     def topics(self) -> list[str]:
@@ -79,14 +88,18 @@ class Ingest:
         """Topic -> QoS to subscribe with (the highest any of its signals asks for;
         availability topics at QoS 1, so a Last Will is not lost)."""
         qos = dict.fromkeys(self.availability, 1)
+        for group, node, _, _ in self.by_metric:  # births, data and deaths of the node and its devices
+            qos[f"{SPB_PREFIX}/{group}/+/{node}/#"] = 0
         for topic, readers in self.by_topic.items():
             qos[topic] = max([qos.get(topic, 0), *(r.signal.spec.qos for r in readers)])
         return qos
 
-    def decode(self, latest: dict[str, tuple[bytes, float, bool]]) -> Decoded:
-        """Turn the newest payload of each changed topic into updates, errors and
-        availability changes."""
+    def decode(self, latest: dict[str, tuple[bytes, float, bool]], ordered=(), now: float | None = None) -> Decoded:
+        """Turn the newest payload of each changed topic, and the ordered Sparkplug
+        messages, into updates, errors, availability changes and commands."""
         out = Decoded()
+        if self.by_metric:
+            self._sparkplug(ordered, time.time() if now is None else now, out)
         for topic, (payload, t, retained) in latest.items():
             for name, online, offline in self.availability.get(topic, ()):
                 text = payload.decode("utf-8", errors="replace").strip()
@@ -99,6 +112,26 @@ class Ingest:
             if readers:
                 self._decode_topic(payload, t, retained, readers, out)
         return out
+
+    def _sparkplug(self, ordered, now: float, out: Decoded) -> None:
+        """Feed the Sparkplug host; map its metric events onto the twin's signals."""
+        events = [(parse_topic(topic), self._host.feed(topic, payload, t)) for topic, payload, t in ordered]
+        events.append((None, self._host.tick(now)))
+        for where, ev in events:
+            for key, value, t in ev.values:
+                for name in self.by_metric.get(key, ()):
+                    if value is None:
+                        out.errors.append(DecodeError(name, "the metric's value is not a number", t))
+                    else:
+                        out.updates.append(Update(name, value, t, now))
+            for key, online in ev.online.items():
+                for name in self.by_metric.get(key, ()):
+                    out.availability[name] = online
+            if where is not None:  # a problem is told to every signal of the node it concerns
+                names = [n for (g, node, _, _), ns in self.by_metric.items()
+                         if (g, node) == (where.group, where.node) for n in ns]
+                out.errors.extend(DecodeError(n, text, now) for text in ev.problems for n in names)
+            out.commands.extend(ev.commands)
 
     def _decode_topic(self, payload: bytes, t: float, retained: bool, readers, out: Decoded) -> None:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections import deque
 import ssl
 import threading
 import time
@@ -23,6 +24,9 @@ from viewer.live.url import BrokerUrlError, parse_broker_url  # noqa: F401  (par
 from viewer.twin.schema import BrokerSpec
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 4
+# Sparkplug B messages depend on their order (births, aliases, sequence numbers): they
+# are queued, not overwritten, up to this many between two drains.
+ORDERED_PREFIX, ORDERED_MAX = "spBv1.0/", 20_000
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class MqttSource:
         self.topics = {topic: qos[topic] for topic in sorted(qos)}
         self._lock = threading.Lock()  # guards _latest, received and _status
         self._latest: dict[str, tuple[bytes, float, bool]] = {}
+        self._ordered: deque[tuple[str, bytes, float]] = deque(maxlen=ORDERED_MAX)
         self._status = ConnectionStatus("connecting", url)
         self._stopped = False
         self.received = 0  # messages since start, for rates
@@ -127,7 +132,10 @@ class MqttSource:
         # Nothing else here: decoding happens on the UI timer, once per frame.
         now = time.time()
         with self._lock:
-            self._latest[message.topic] = (message.payload, now, bool(message.retain))
+            if message.topic.startswith(ORDERED_PREFIX):
+                self._ordered.append((message.topic, message.payload, now))
+            else:
+                self._latest[message.topic] = (message.payload, now, bool(message.retain))
             self.received += 1
 
     def _set_status(self, state: str, detail: str = "", failed: bool = False) -> None:
@@ -174,6 +182,17 @@ class MqttSource:
         with self._lock:
             latest, self._latest = self._latest, {}
         return latest
+
+    def drain_ordered(self) -> list[tuple[str, bytes, float]]:
+        """Every queued ``(topic, payload, receive time)`` whose order matters, oldest first."""
+        with self._lock:
+            ordered = list(self._ordered)
+            self._ordered.clear()
+        return ordered
+
+    def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
+        """Publish (e.g. a Sparkplug rebirth request); queued by paho while offline."""
+        self._client.publish(topic, payload, qos=qos)
 
     @property
     def status(self) -> ConnectionStatus:

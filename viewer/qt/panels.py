@@ -106,7 +106,9 @@ class SignalTable(QtWidgets.QTableWidget):
             spec = signals[name].spec
             for col, text in enumerate([name, "", spec.unit, *[""] * 6]):
                 self.setItem(row, col, QtWidgets.QTableWidgetItem(text))
-            self.item(row, 0).setToolTip(f"{spec.description}\n{spec.topic} {spec.field or ''}".strip())
+            where = spec.topic if spec.sparkplug is None else "spBv1.0 " + "/".join(
+                p for p in (spec.sparkplug.group, spec.sparkplug.node, spec.sparkplug.device, spec.sparkplug.metric) if p)
+            self.item(row, 0).setToolTip(f"{spec.description}\n{where} {spec.field or ''}".strip())
 
     def refresh(self, state: TwinState) -> None:
         """Update the values shown (called a few times a second)."""

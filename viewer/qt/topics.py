@@ -40,7 +40,8 @@ class TopicBrowser(QtWidgets.QWidget):
         """Browse the broker at ``url`` under ``filters`` (default: the twin's prefixes)."""
         self.stop()
         self._twin, self._url, self._password = twin, url, password
-        filters = filters or twin_prefixes(s.spec.topic for s in twin.signals.values())
+        filters = filters or twin_prefixes(
+            s.spec.topic or f"spBv1.0/{s.spec.sparkplug.group}" for s in twin.signals.values())
         self.filter.setText(" ".join(filters))
         self.tree.clear()
         self._items.clear()

@@ -55,10 +55,20 @@ class AvailabilitySpec(_Strict):
     offline: str = "offline"
 
 
+class SparkplugSpec(_Strict):
+    """A Sparkplug B metric, by group, edge node, optional device and metric name."""
+
+    group: Annotated[str, Field(min_length=1)]
+    node: Annotated[str, Field(min_length=1)]
+    device: str | None = None
+    metric: Annotated[str, Field(min_length=1)]
+
+
 class SignalSpec(_Strict):
     """A live value: where it comes from and how it is decoded."""
 
-    topic: Annotated[str, Field(min_length=1)]
+    topic: Annotated[str, Field(min_length=1)] | None = None
+    sparkplug: SparkplugSpec | None = None  # instead of topic
     field: str | None = None  # JSON path: a.b[0].c; None = the whole payload
     expr: str | None = None  # e.g. "value * 9 / 5 + 32"
     map: dict[str, float] | None = None  # enum-like text -> number, e.g. {RUNNING: 1}
@@ -70,9 +80,13 @@ class SignalSpec(_Strict):
     description: str = ""
 
     @model_validator(mode="after")
-    def _no_wildcards(self):
-        if "+" in self.topic or "#" in self.topic:
+    def _one_source(self):
+        if (self.topic is None) == (self.sparkplug is None):
+            raise ValueError("a signal needs either a topic or a sparkplug metric")
+        if self.topic is not None and ("+" in self.topic or "#" in self.topic):
             raise ValueError("a signal topic names one topic: no + or # wildcards")
+        if self.sparkplug is not None and (self.field or self.time_field):
+            raise ValueError("a sparkplug signal has no field or time_field: the metric is the value")
         return self
 
 
