@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     open_ = sub.add_parser("open", help="open a twin file (or a bare mesh) in the viewer")
     open_.add_argument("twin", type=Path)
     open_.add_argument("--broker", help="override the twin's broker, e.g. mqtt://host:1883")
+    _add_protocol(open_)
     open_.add_argument("--allow-outside", action="store_true", help="let mesh paths leave the twin's folder")
     _add_screenshot(open_)
 
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     watch = sub.add_parser("watch", help="print every signal update and quality change as it happens")
     watch.add_argument("twin", type=Path)
     watch.add_argument("--broker", help="override the twin's broker")
+    _add_protocol(watch)
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     watch.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl+C)")
     watch.add_argument("--allow-outside", action="store_true")
@@ -55,9 +57,22 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True, type=Path)
     render.add_argument("--seconds", type=float, default=3.0, help="how long to collect live values")
     render.add_argument("--broker", help="override the twin's broker")
+    _add_protocol(render)
     render.add_argument("--size", type=_size, default=(1280, 800), help="WxH in pixels (default 1280x800)")
     render.add_argument("--allow-outside", action="store_true")
     return parser
+
+
+def _add_protocol(parser) -> None:
+    parser.add_argument("--mqtt", choices=["3.1.1", "5"], help="override the twin's MQTT protocol version")
+
+
+def _load(args):
+    """The twin named on the command line, with the protocol override applied."""
+    twin = load_twin(args.twin, allow_outside=args.allow_outside)
+    if getattr(args, "mqtt", None) and twin.broker is not None:
+        twin.broker = twin.broker.model_copy(update={"protocol": args.mqtt})
+    return twin
 
 
 def _add_screenshot(parser) -> None:
@@ -81,13 +96,13 @@ def main(argv=None) -> int:
         if args.command == "watch":
             from viewer.watch import watch
 
-            twin = load_twin(args.twin, allow_outside=args.allow_outside)
+            twin = _load(args)
             watch(twin, args.broker, args.json, args.seconds, password=password_for(twin.broker))
             return 0
         if args.command == "render":
             from viewer.render import render_twin
 
-            twin = load_twin(args.twin, allow_outside=args.allow_outside)
+            twin = _load(args)
             report = render_twin(twin, str(args.output), args.seconds, args.size, args.broker,
                                  password_for(twin.broker))
             missing = [name for name, v in report.values.items() if v is None]
@@ -106,7 +121,7 @@ def main(argv=None) -> int:
         if path.suffix.lower() in SUPPORTED_SUFFIXES:
             twin = twin_from_mesh(path)
         else:
-            twin = load_twin(path, allow_outside=args.allow_outside)
+            twin = _load(args)
         return run_window(twin, args.broker, None, args.screenshot, args.seconds)
     except TwinError as exc:
         for problem in exc.problems:

@@ -130,3 +130,23 @@ def test_watch_prints_updates_and_quality_changes_as_json_lines(tmp_path, mosqui
     assert (update["signal"], update["value"], update["unit"], update["quality"]) == ("temp", 55.5, "degC", "live")
     assert any(line.get("error", "").startswith("not JSON") for line in lines)
     assert any(line.get("quality") == "stale" for line in lines)  # stale_after is 0.6 s
+
+
+def test_watch_can_speak_mqtt5_when_told_on_the_command_line(tmp_path):
+    from viewer.live.broker import free_port, mosquitto_path, wait_for_port
+
+    make_test_machine(tmp_path)
+    (tmp_path / "q.twin.yaml").write_text(TWIN)
+    port, log = free_port(), tmp_path / "broker.log"
+    (tmp_path / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+                                     f"log_dest file {log}\nlog_type all\nuser {__import__('getpass').getuser()}\n")
+    broker = subprocess.Popen([mosquitto_path(), "-c", str(tmp_path / "m.conf")])
+    try:
+        wait_for_port(port, process=broker)
+        subprocess.run([sys.executable, "-m", "viewer.cli", "watch", str(tmp_path / "q.twin.yaml"),
+                        "--broker", f"mqtt://127.0.0.1:{port}", "--mqtt", "5", "--seconds", "1"],
+                       capture_output=True, timeout=30, check=True)
+    finally:
+        broker.terminate()
+        broker.wait()
+    assert "(p5," in log.read_text()  # Mosquitto logs the protocol of each new client

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from viewer.live.mqtt import MqttSource
+from viewer.live.sparkplug import SPB_PREFIX, SparkplugHost
 
 PAYLOAD_SHOWN = 200  # bytes of a payload kept for display
 
@@ -46,6 +47,8 @@ class TopicCatalog(MqttSource):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.stats: dict[str, TopicStats] = {}
+        self.metrics: dict[tuple, tuple[float | None, float]] = {}  # Sparkplug key -> (value, time)
+        self._host = SparkplugHost()  # its own: browsing must not disturb the twin's host
         self._stats_lock = threading.Lock()
 
     def _on_message(self, client, userdata, message):
@@ -58,8 +61,12 @@ class TopicCatalog(MqttSource):
             s.count += 1
             s.last = now
             s.retained = bool(message.retain)
+            if message.topic.startswith(SPB_PREFIX):
+                for key, value, t in self._host.feed(message.topic, message.payload, now).values:
+                    self.metrics[key] = (value, t)
 
-    def snapshot(self) -> dict[str, TopicStats]:
-        """A copy of the statistics, for the UI thread."""
+    def snapshot(self) -> tuple[dict[str, TopicStats], dict[tuple, tuple[float | None, float]]]:
+        """Copies of the topic statistics and the Sparkplug metrics, for the UI thread."""
         with self._stats_lock:
-            return {t: TopicStats(s.payload, s.count, s.first, s.last, s.retained) for t, s in self.stats.items()}
+            stats = {t: TopicStats(s.payload, s.count, s.first, s.last, s.retained) for t, s in self.stats.items()}
+            return stats, dict(self.metrics)

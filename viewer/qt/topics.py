@@ -7,6 +7,9 @@ import time
 from PySide6 import QtCore, QtWidgets
 
 from viewer.live.catalog import TopicCatalog, twin_prefixes
+from viewer.live.sparkplug import SPB_PREFIX
+
+SPARKPLUG_ROOT = "Sparkplug metrics"  # groups, nodes, devices and metrics, decoded
 from viewer.twin.loader import Twin
 
 
@@ -77,12 +80,22 @@ class TopicBrowser(QtWidgets.QWidget):
         if self.catalog is None:
             return
         now = time.time()
-        for topic, s in self.catalog.snapshot().items():
+        stats, metrics = self.catalog.snapshot()
+        for topic, s in stats.items():
             item = self._items.get(topic) or self._item(topic)
-            item.setText(1, s.payload.decode("utf-8", errors="replace") + (" (retained)" if s.retained else ""))
+            if topic.startswith(SPB_PREFIX):  # protobuf: the Sparkplug tree below shows its metrics
+                text = f"Sparkplug payload, {len(s.payload)} bytes"
+            else:
+                text = s.payload.decode("utf-8", errors="replace") + (" (retained)" if s.retained else "")
+            item.setText(1, text)
             item.setText(2, f"{s.rate(now):.1f}/s")
             item.setText(3, f"{now - s.last:.1f} s")
             item.setText(4, str(s.count))
+        for (group, node, device, metric), (value, t) in metrics.items():
+            path = "/".join(p for p in (SPARKPLUG_ROOT, group, node, device, metric) if p)
+            item = self._items.get(path) or self._item(path)
+            item.setText(1, "(not a number)" if value is None else f"{value:.6g}")
+            item.setText(3, f"{now - t:.1f} s")
 
     def _item(self, topic: str) -> QtWidgets.QTreeWidgetItem:
         """The tree item of ``topic``, creating its parents on the way."""

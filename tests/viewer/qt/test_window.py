@@ -206,3 +206,18 @@ def test_the_topic_browser_shows_the_tree_of_topics_under_the_twins_prefixes(win
     qtbot.waitUntil(lambda: window.topics.shown().get("rig/extra/unbound") == "hello (retained)", timeout=5000)
     publisher.send("elsewhere/x", "now shown")
     qtbot.waitUntil(lambda: window.topics.shown().get("elsewhere/x") == "now shown", timeout=5000)
+
+
+def test_the_topic_browser_decodes_sparkplug_into_a_tree_of_metrics(window, publisher, qtbot):
+    from tests.viewer.test_sparkplug import GROUP, NODE, EdgeNode
+
+    window.topics.filter.setText("spBv1.0/#")
+    window.findChild(QtWidgets.QDockWidget, "Topics").raise_()
+    qtbot.waitUntil(lambda: window.topics.catalog is not None and window.topics.catalog.status.state == "live")
+    edge = EdgeNode()
+    for message in (edge.nbirth(), edge.dbirth("press"), edge.ddata("press", alias=10, value=3.25)):
+        publisher.send(*message)
+    path = f"Sparkplug metrics/{GROUP}/{NODE}/press/speed"
+    qtbot.waitUntil(lambda: window.topics.shown().get(path) == "3.25", timeout=5000)
+    assert window.topics.shown()[f"Sparkplug metrics/{GROUP}/{NODE}/temperature"] == "21.5"
+    assert window.topics.shown()[f"spBv1.0/{GROUP}/DDATA/{NODE}/press"].startswith("Sparkplug payload")
