@@ -53,7 +53,11 @@ def pki(tmp_path):
     ca = _cert("Test CA", ca_key, "Test CA", ca_key, ca=True)
     other = _cert("Other CA", other_key, "Other CA", other_key, ca=True)
     server = _cert("localhost", server_key, "Test CA", ca_key, hosts=["localhost"])
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = _cert("technician", client_key, "Test CA", ca_key)
     return {
+        "client_cert": _write(tmp_path / "client.pem", client),
+        "client_key": _write(tmp_path / "client.key", client_key),
         "ca": _write(tmp_path / "ca.pem", ca),
         "other_ca": _write(tmp_path / "other.pem", other),
         "cert": _write(tmp_path / "server.pem", server),
@@ -101,6 +105,25 @@ def test_tls_verifies_the_server_unless_told_not_to(tls_broker, pki, case, url_h
         assert source.status.detail.startswith(detail), source.status
     finally:
         source.stop()
+
+
+def test_a_broker_that_requires_a_client_certificate_gets_ours(tmp_path, pki):
+    proc, port = _mosquitto(tmp_path, [f"cafile {pki['ca']}", f"certfile {pki['cert']}", f"keyfile {pki['key']}",
+                                       "require_certificate true", "allow_anonymous true"])
+    url = f"mqtts://localhost:{port}"
+    try:
+        without = _connect(url, BrokerSpec(url=url, tls=TlsSpec(ca=pki["ca"])))
+        with_cert = _connect(url, BrokerSpec(url=url, tls=TlsSpec(ca=pki["ca"], cert=pki["client_cert"],
+                                                                  key=pki["client_key"])))
+        try:
+            wait_until(lambda: with_cert.status.state == "live", timeout=10)
+            wait_until(lambda: without.status.state == "reconnecting", timeout=10)
+        finally:
+            without.stop()
+            with_cert.stop()
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def _drop_connection(source):
