@@ -64,13 +64,22 @@ class Session:
         now = time.monotonic()
         dt, self._last = now - self._last, now
         dirty = self.feed.take() if self.feed else set()
-        qualities = None
-        if now - self._qualities_at >= QUALITY_PERIOD_S or dirty:
-            # Quality changes with time alone (stale), so it is looked at a few times a second.
+        wall = time.time()
+        if now - self._qualities_at >= QUALITY_PERIOD_S:
+            # Quality changes with time alone (stale), so all of it is looked at a few
+            # times a second; what changed in between is looked at as it arrives.
             self._qualities_at = now
-            qualities = self.state.qualities(time.time())
-            dirty |= {n for n, q in qualities.items() if self._qualities.get(n) != q}
-            self._qualities = qualities
+            names = self.state.signals
+        else:
+            names = dirty
+        changed = set()
+        for name in names:
+            quality = self.state.signals[name].quality(wall)
+            if self._qualities.get(name) != quality:
+                self._qualities[name] = quality
+                changed.add(name)
+        dirty |= changed
+        qualities = self._qualities if changed else None
         return self.scene.sync(self.state.values(), dirty, dt, qualities=qualities)
 
     @property

@@ -367,3 +367,45 @@ def test_a_twin_follows_a_sparkplug_edge_node_through_a_real_broker(tmp_path, mo
         plotter.close()
         watcher.loop_stop()
         watcher.disconnect()
+
+
+def _ingest(*signals):
+    from viewer.live.ingest import Ingest
+    from viewer.twin.loader import Signal
+    from viewer.twin.schema import SignalSpec
+    from viewer.twin.expr import Expression
+
+    out = {}
+    for name, node, metric, expr in signals:
+        sig = Signal(name, SignalSpec(sparkplug={"group": GROUP, "node": node, "metric": metric}, expr=expr))
+        sig.expr = Expression(expr) if expr else None
+        out[name] = sig
+    return Ingest(out)
+
+
+def test_sparkplug_signals_apply_their_expression_and_problems_stay_with_their_node():
+    ingest = _ingest(("heat_f", NODE, "temperature", "value * 9 / 5 + 32"), ("other", "edge2", "temperature", None))
+    edge = EdgeNode()
+    out = ingest.decode({}, [(*edge.nbirth(), T0)], now=T0)
+    assert [(u.signal, u.value) for u in out.updates] == [("heat_f", pytest.approx(70.7))]
+    out = ingest.decode({}, [(*edge.ndata(seq=9), T0 + 1)], now=T0 + 1)  # a gap on edge1 only
+    assert {e.signal for e in out.errors} == {"heat_f"} and "sequence gap" in out.errors[0].reason
+
+
+def test_a_sparkplug_signal_refuses_keys_that_mean_nothing_for_it():
+    from pydantic import ValidationError
+
+    from viewer.twin.schema import SignalSpec
+
+    with pytest.raises(ValidationError, match="births and deaths"):
+        SignalSpec(sparkplug={"group": "g", "node": "n", "metric": "m"}, map={"ON": 1})
+
+
+def test_ssl_urls_mean_tls_and_an_override_to_plain_mqtt_does_not():
+    from viewer.live.mqtt import MqttSource
+    from viewer.twin.schema import BrokerSpec
+
+    assert BrokerSpec(url="ssl://plant:8883").uses_tls
+    options = BrokerSpec(url="mqtts://plant")
+    assert MqttSource("ssl://plant:8883", ["t"], options)._tls is not None
+    assert MqttSource("mqtt://127.0.0.1:1883", ["t"], options)._tls is None

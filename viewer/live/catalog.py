@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from viewer.live.mqtt import MqttSource
-from viewer.live.sparkplug import SPB_PREFIX, SparkplugHost
+from viewer.live.sparkplug import SPB_PREFIX, SparkplugError, SparkplugHost, decode_payload, metric_value, parse_topic
 
 PAYLOAD_SHOWN = 200  # bytes of a payload kept for display
 
@@ -62,8 +62,26 @@ class TopicCatalog(MqttSource):
             s.last = now
             s.retained = bool(message.retain)
             if message.topic.startswith(SPB_PREFIX):
-                for key, value, t in self._host.feed(message.topic, message.payload, now).values:
-                    self.metrics[key] = (value, t)
+                self._browse_sparkplug(message.topic, message.payload, now)
+
+    def _browse_sparkplug(self, topic: str, payload: bytes, now: float) -> None:
+        """Metrics by name once the node's birth was seen; before that (a node already
+        running when browsing began) by name or alias as the data carries them. A
+        browser never asks a plant's node for a rebirth."""
+        events = self._host.feed(topic, payload, now)
+        for key, value, t in events.values:
+            self.metrics[key] = (value, t)
+        where = parse_topic(topic)
+        if where is None or events.values or where.message_type not in ("NDATA", "DDATA"):
+            return
+        try:
+            for metric in decode_payload(payload).metrics:
+                name = metric.name or f"alias {metric.alias}"
+                value = metric_value(metric)
+                number = float(value) if isinstance(value, (int, float, bool)) else None
+                self.metrics[(where.group, where.node, where.device, name)] = (number, now)
+        except SparkplugError:
+            pass
 
     def snapshot(self) -> tuple[dict[str, TopicStats], dict[tuple, tuple[float | None, float]]]:
         """Copies of the topic statistics and the Sparkplug metrics, for the UI thread."""

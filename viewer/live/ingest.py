@@ -61,6 +61,7 @@ class Ingest:
     """
 
     def __init__(self, signals: dict[str, Signal]):
+        self.signals = signals
         self.by_topic: dict[str, list[_Reader]] = {}
         self.availability: dict[str, list[tuple[str, str, str]]] = {}  # topic -> (signal, online, offline)
         self.by_metric: dict[tuple, list[str]] = {}  # Sparkplug (group, node, device, metric) -> signals
@@ -88,8 +89,10 @@ class Ingest:
         """Topic -> QoS to subscribe with (the highest any of its signals asks for;
         availability topics at QoS 1, so a Last Will is not lost)."""
         qos = dict.fromkeys(self.availability, 1)
-        for group, node, _, _ in self.by_metric:  # births, data and deaths of the node and its devices
-            qos[f"{SPB_PREFIX}/{group}/+/{node}/#"] = 0
+        for (group, node, _, _), names in self.by_metric.items():
+            # births, data and deaths (a Last Will: at least QoS 1) of the node and its devices
+            topic = f"{SPB_PREFIX}/{group}/+/{node}/#"
+            qos[topic] = max([qos.get(topic, 1), *(self.signals[n].spec.qos for n in names)])
         for topic, readers in self.by_topic.items():
             qos[topic] = max([qos.get(topic, 0), *(r.signal.spec.qos for r in readers)])
         return qos
@@ -115,23 +118,35 @@ class Ingest:
 
     def _sparkplug(self, ordered, now: float, out: Decoded) -> None:
         """Feed the Sparkplug host; map its metric events onto the twin's signals."""
-        events = [(parse_topic(topic), self._host.feed(topic, payload, t)) for topic, payload, t in ordered]
-        events.append((None, self._host.tick(now)))
-        for where, ev in events:
+        events = [self._host.feed(topic, payload, t) for topic, payload, t in ordered]
+        events.append(self._host.tick(now))
+        for ev in events:
             for key, value, t in ev.values:
                 for name in self.by_metric.get(key, ()):
-                    if value is None:
-                        out.errors.append(DecodeError(name, "the metric's value is not a number", t))
+                    signal = self.signals[name]
+                    try:
+                        if value is None:
+                            raise PayloadError("the metric's value is not a number")
+                        if signal.expr is not None:
+                            value = to_number(signal.expr({"value": value}))
+                    except (PayloadError, ArithmeticError, ValueError, TypeError) as exc:
+                        out.errors.append(DecodeError(name, str(exc), t))
                     else:
                         out.updates.append(Update(name, value, t, now))
             for key, online in ev.online.items():
                 for name in self.by_metric.get(key, ()):
                     out.availability[name] = online
-            if where is not None:  # a problem is told to every signal of the node it concerns
-                names = [n for (g, node, _, _), ns in self.by_metric.items()
-                         if (g, node) == (where.group, where.node) for n in ns]
-                out.errors.extend(DecodeError(n, text, now) for text in ev.problems for n in names)
+            for text in ev.problems:  # told to the signals of the node or device it is about
+                out.errors.extend(DecodeError(n, text, now) for n in self._concerned(text))
             out.commands.extend(ev.commands)
+
+    def _concerned(self, problem: str) -> list[str]:
+        """Signals of the node (or device) a Sparkplug problem names ("<topic>: ...")."""
+        where = problem.split(": ", 1)[0]
+        topic = parse_topic(where)
+        group, node, device = (topic.group, topic.node, topic.device) if topic else ((where.split("/") + ["", ""])[:2] + [None])
+        return [n for (g, nd, dev, _), names in self.by_metric.items()
+                if (g, nd) == (group, node) and (device is None or dev == device) for n in names]
 
     def _decode_topic(self, payload: bytes, t: float, retained: bool, readers, out: Decoded) -> None:
         try:

@@ -20,7 +20,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from viewer.live.url import BrokerUrlError, parse_broker_url  # noqa: F401  (part of this module's API)
+from viewer.live.url import BrokerUrlError, is_tls_url, parse_broker_url  # noqa: F401  (part of this module's API)
 from viewer.twin.schema import BrokerSpec
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 4
@@ -83,7 +83,8 @@ class MqttSource:
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
             clean_session=None if self._v5 else not persistent,
         )
-        self._tls = _tls_context(options) if (options.uses_tls or url.startswith("mqtts://")) else None
+        # TLS follows the URL actually used (a --broker override may change the scheme).
+        self._tls = _tls_context(options) if (options.tls is not None or is_tls_url(url)) else None
         if self._tls is not None:
             self._client.tls_set_context(self._tls)
             self._client.tls_insecure_set(bool(options.tls and options.tls.insecure))
@@ -134,8 +135,7 @@ class MqttSource:
         with self._lock:
             if message.topic.startswith(ORDERED_PREFIX):
                 self._ordered.append((message.topic, message.payload, now))
-            else:
-                self._latest[message.topic] = (message.payload, now, bool(message.retain))
+            self._latest[message.topic] = (message.payload, now, bool(message.retain))
             self.received += 1
 
     def _set_status(self, state: str, detail: str = "", failed: bool = False) -> None:

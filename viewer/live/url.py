@@ -19,3 +19,8 @@ def parse_broker_url(url: str) -> tuple[str, int]:
     except ValueError:
         raise BrokerUrlError(f"bad port in broker URL {url!r}") from None
     return parsed.hostname, port
+
+
+def is_tls_url(url: str) -> bool:
+    """True for the TLS schemes, ``mqtts://`` and ``ssl://``."""
+    return url.startswith(("mqtts://", "ssl://"))

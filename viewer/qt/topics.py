@@ -44,7 +44,7 @@ class TopicBrowser(QtWidgets.QWidget):
         self.stop()
         self._twin, self._url, self._password = twin, url, password
         filters = filters or twin_prefixes(
-            s.spec.topic or f"spBv1.0/{s.spec.sparkplug.group}" for s in twin.signals.values())
+            s.spec.topic or f"{SPB_PREFIX}/{s.spec.sparkplug.group}" for s in twin.signals.values())
         self.filter.setText(" ".join(filters))
         self.tree.clear()
         self._items.clear()
@@ -62,7 +62,9 @@ class TopicBrowser(QtWidgets.QWidget):
     def _start(self) -> None:
         filters = self.filter.text().split()
         if self._twin is not None and filters and self.catalog is None:
-            self.catalog = TopicCatalog(self._url, filters, self._twin.broker, self._password)
+            # Its own client id and no session: never the twin's (the broker would drop one of the two).
+            options = self._twin.broker.model_copy(update={"client_id": None, "session_expiry": None})
+            self.catalog = TopicCatalog(self._url, filters, options, self._password)
             self.catalog.start()
 
     def _on_filter(self) -> None:

@@ -68,12 +68,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._dock("Parts", self.tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         selected = self._dock("Selected part", self.details, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         signals = self._dock("Signals", self.signals, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self._signals_shown = False
+        signals.visibilityChanged.connect(lambda shown: setattr(self, "_signals_shown", shown))
         self.topics = TopicBrowser()
         topics = self._dock("Topics", self.topics, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         topics.visibilityChanged.connect(self.topics.set_active)
-        self.tabifyDockWidget(selected, signals)  # tabs: the 3D view keeps its room
+        # Tabs, so the 3D view keeps its room; the last one tabified is the one shown.
         self.tabifyDockWidget(signals, topics)
-        QtCore.QTimer.singleShot(0, selected.raise_)  # once shown: raising before show does not stick
+        self.tabifyDockWidget(topics, selected)
 
         self.connection = QtWidgets.QLabel()
         self.counts = QtWidgets.QLabel()
@@ -144,12 +146,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refresh_status()
         self.plotter.render()
 
-    def _ask_password(self, twin: Twin) -> str:
+    def _ask_password(self, twin: Twin) -> str | None:
         """Ask once per broker and user; kept in memory only, never logged or written."""
         key = (self.broker_url or twin.broker.url, twin.broker.username)
         if key not in self._passwords:
-            text, _ = QtWidgets.QInputDialog.getText(
+            text, ok = QtWidgets.QInputDialog.getText(
                 self, "Broker login", f"Password of {key[1]} on {key[0]}:", QtWidgets.QLineEdit.EchoMode.Password)
+            if not ok or not text:
+                return None  # asked again next time, not remembered as empty
             self._passwords[key] = text
         return self._passwords[key]
 
@@ -164,7 +168,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._frame % PANEL_EVERY == 0:
             self._refresh_status()
             self.details.refresh(session.state)
-            self.signals.refresh(session.state)
+            if self._signals_shown:
+                self.signals.refresh(session.state)
             self.topics.refresh()
 
     def _refresh_status(self) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from viewer.live.url import parse_broker_url
+from viewer.live.url import is_tls_url, parse_broker_url
 
 Vec3 = tuple[float, float, float]
 Units = Literal["m", "mm", "cm", "in", "ft"]
@@ -85,8 +85,9 @@ class SignalSpec(_Strict):
             raise ValueError("a signal needs either a topic or a sparkplug metric")
         if self.topic is not None and ("+" in self.topic or "#" in self.topic):
             raise ValueError("a signal topic names one topic: no + or # wildcards")
-        if self.sparkplug is not None and (self.field or self.time_field):
-            raise ValueError("a sparkplug signal has no field or time_field: the metric is the value")
+        if self.sparkplug is not None and (self.field or self.time_field or self.map or self.availability):
+            raise ValueError("a sparkplug signal has no field, time_field, map or availability: the metric "
+                             "is the value, and births and deaths say whether it is online")
         return self
 
 
@@ -196,8 +197,8 @@ class BrokerSpec(_Strict):
 
     @property
     def uses_tls(self) -> bool:
-        """True for ``mqtts://`` URLs or when ``tls`` is given."""
-        return self.tls is not None or self.url.startswith("mqtts://")
+        """True for ``mqtts://`` (or ``ssl://``) URLs or when ``tls`` is given."""
+        return self.tls is not None or is_tls_url(self.url)
 
 
 class SimulatedTopic(_Strict):

@@ -176,6 +176,7 @@ def test_a_lost_broker_shows_a_banner_and_values_flow_again_after_it_returns(qtb
         assert "No connection to the broker" in win.banner.text()
         proc = broker()
         qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=10000)
+        win.findChild(QtWidgets.QDockWidget, "Signals").raise_()  # refreshed only while shown
         pub = Publisher(f"mqtt://127.0.0.1:{port}")
         pub.send("rig/bearing", {"temperature": 77})
         pub.send("rig/arm/angle", "not a number")
@@ -221,3 +222,26 @@ def test_the_topic_browser_decodes_sparkplug_into_a_tree_of_metrics(window, publ
     qtbot.waitUntil(lambda: window.topics.shown().get(path) == "3.25", timeout=5000)
     assert window.topics.shown()[f"Sparkplug metrics/{GROUP}/{NODE}/temperature"] == "21.5"
     assert window.topics.shown()[f"spBv1.0/{GROUP}/DDATA/{NODE}/press"].startswith("Sparkplug payload")
+
+
+def test_browsing_topics_never_takes_the_twins_client_id_or_asks_for_rebirths(qtbot, rig_twin, mosquitto, publisher):
+    from tests.viewer.test_sparkplug import GROUP, NODE, EdgeNode
+
+    rig_twin.write_text(rig_twin.read_text().replace(
+        "broker: mqtt://127.0.0.1:1", "broker: {url: mqtt://127.0.0.1:1, client_id: rig-viewer}"))
+    win = MainWindow(load_twin(rig_twin), broker_url=mosquitto)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    try:
+        win.topics.filter.setText("rig/# spBv1.0/#")
+        win.findChild(QtWidgets.QDockWidget, "Topics").raise_()
+        qtbot.waitUntil(lambda: win.topics.catalog is not None and win.topics.catalog.status.state == "live")
+        assert win.session.source._client._client_id == b"rig-viewer"
+        publisher.send(*EdgeNode().ddata("press", alias=10, value=4.5), retain=True)  # born before we looked
+        qtbot.waitUntil(lambda: win.topics.shown().get(f"Sparkplug metrics/{GROUP}/{NODE}/press/alias 10") == "4.5")
+        for _ in range(10):  # with one client id the broker would keep dropping one of the two
+            assert win.session.status.state == "live" and win.topics.catalog.status.state == "live"
+            qtbot.wait(100)
+    finally:
+        win.close()
