@@ -29,7 +29,7 @@ def main() -> None:
     topics = [f"bench/{i}" for i in range(args.topics)]
     sent, start = 0, time.perf_counter()
     batch = max(1, int(args.rate / 1000)) if args.rate else 100  # messages per pacing step
-    while (now := time.perf_counter()) - start < args.seconds:
+    while time.perf_counter() - start < args.seconds:
         for _ in range(batch):
             payload = json.dumps({"value": sent % 1000 / 10, "sent": time.time()})
             client.publish(topics[sent % len(topics)], payload)

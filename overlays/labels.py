@@ -17,7 +17,7 @@ import matplotlib
 import numpy as np
 import vtk
 from PIL import Image, ImageDraw, ImageFont
-from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+from vtkmodules.util.numpy_support import numpy_to_vtk
 
 #: Shown in place of a value that has not arrived yet.
 NO_VALUE = "—"

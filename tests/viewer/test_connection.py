@@ -3,7 +3,6 @@
 import datetime
 import getpass
 import shutil
-import ipaddress
 import subprocess
 
 import pytest

@@ -6,7 +6,6 @@ import pyvista as pv
 from PIL import Image
 
 from overlays.colormap import NO_DATA_RGB, ColourRule
-from tests.conftest import wait_until
 from tests.pixels import colour_at, near, pixel_of, same_hue
 from viewer.cli import main
 from viewer.scene import LABEL_PERIOD_S, Scene
