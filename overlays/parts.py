@@ -58,6 +58,7 @@ class PartMeshes:
         self.moving = [name for name in self.names if name in set(moving)]
         self.joints: dict[str, np.ndarray] = {}
         self._worlds: dict[str, np.ndarray] | None = None
+        self._joints_dirty = True
         n = len(self.names)
         self._override = np.zeros((n, 3), dtype=np.uint8)
         self._has_override = np.zeros(n, dtype=bool)
@@ -152,6 +153,7 @@ class PartMeshes:
         """Set the joint motion (4x4, in the part's frame) of a moving part."""
         self.joints[name] = matrix
         self._worlds = None
+        self._joints_dirty = True
 
     def _mark(self, idx: np.ndarray, flag: str) -> None:
         for g in np.unique(self._group_of_part[idx]):
@@ -178,7 +180,8 @@ class PartMeshes:
                 group.mesh.points[:] = np.where(hidden, collapse_to, group.rest_points)
                 group.mesh.Modified()
                 group.points_dirty = False
-        if self._worlds is None:  # a joint moved since the last flush
+        if self._joints_dirty:  # a joint moved since the last flush
+            self._joints_dirty = False
             worlds = self.world_transforms()
             for group in self.groups:
                 if group.root is not None:
@@ -204,10 +207,14 @@ class PartMeshes:
             return None
         return self.names[group.cell_part[cell]]
 
-    def bounds(self, name: str | None = None) -> np.ndarray | None:
-        """World bounds ``[[min], [max]]`` of a part and its children at the current pose."""
+    def bounds(self, name: str | None = None, own: bool = False) -> np.ndarray | None:
+        """World bounds ``[[min], [max]]`` of a part and its children at the current pose
+        (with ``own``: of what stands for the part itself, see :meth:`own_geometry`)."""
         worlds = self.world_transforms()
-        idx = self._subtree[name] if name else np.arange(len(self.names))
+        if name is None:
+            idx = np.arange(len(self.names))
+        else:
+            idx = self.own_geometry(name) if own else self._subtree[name]
         pts = []
         for i in idx:
             if self._local_bounds[i] is not None and not self._hidden[i]:

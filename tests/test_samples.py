@@ -84,3 +84,12 @@ def test_vectorised_colouring_matches_the_rule_part_by_part(scene_of):
     for binding, rule in scene.colours:
         expected = rule.rgb(values[binding.signal])
         assert scene.parts.colour_of(binding.part).tolist() == expected.tolist(), binding.part
+
+
+def test_a_label_sits_on_its_own_part_not_on_the_parts_riding_on_it(scene_of):
+    scene = scene_of("robot")
+    [i] = [i for i, (b, _) in enumerate(scene.labels) if b.part == "upper_arm"]
+    rest = scene.twin.assembly.world_transforms()
+    anchor = (rest["upper_arm"] @ scene._anchors[i])[:3]
+    lo, hi = scene.parts.bounds("upper_arm", own=True)
+    assert np.all(anchor[:2] >= lo[:2]) and np.all(anchor[:2] <= hi[:2]) and anchor[2] == pytest.approx(hi[2])

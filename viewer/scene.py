@@ -129,8 +129,8 @@ class Scene:
         self.plotter.renderer.ResetCameraClippingRange()
 
     def _label_anchor(self, part: str, rest: dict) -> np.ndarray:
-        """Top centre of the part's bounds, in the part's own frame."""
-        bounds = self.parts.bounds(part)
+        """Top centre of the part's own bounds (not its children's), in its own frame."""
+        bounds = self.parts.bounds(part, own=True)
         if bounds is None:
             top = rest[part][:3, 3]
         else:

@@ -121,3 +121,18 @@ def test_bindings_and_labels_can_show_a_signal_in_another_unit(rig_twin):
     assert scene.label_texts() == ["T 212.0 °F"]
     assert scene.parts.colour_of("bearing").tolist() == ColourRule("inferno", 68, 212).rgb(212).tolist()
     plotter.close()
+
+
+def test_a_label_riding_on_a_moving_part_does_not_hold_the_part_back(rig_twin):
+    # Regression: the label pass asked for world matrices before the actors got theirs,
+    # and the moving part stayed drawn at rest while its label moved.
+    rig_twin.write_text(rig_twin.read_text() + '  - {label: arm, text: "arm {angle:.0f}"}\n')
+    plotter = pv.Plotter(off_screen=True, window_size=(500, 400))
+    scene = Scene(plotter, load_twin(rig_twin))
+    scene.view("front")
+    arm_mid = pixel_of(plotter, (0.3 + 0.3 * 0.7071, -0.045, 0.2 + 0.3 * 0.7071))
+    scene.sync({"temp": None, "angle": 45.0}, {"angle"}, dt=LABEL_PERIOD_S)
+    plotter.render()
+    assert same_hue(colour_at(plotter.screenshot(return_img=True), arm_mid), (40, 160, 60), tol=40)
+    assert scene.label_texts()[1] == "arm 45"
+    plotter.close()
