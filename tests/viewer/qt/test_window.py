@@ -245,3 +245,37 @@ def test_browsing_topics_never_takes_the_twins_client_id_or_asks_for_rebirths(qt
             qtbot.wait(100)
     finally:
         win.close()
+
+
+def test_a_missing_password_is_asked_for_once_and_never_written(qtbot, rig_twin, tmp_path, monkeypatch):
+    import shutil
+
+    from viewer.live.broker import free_port, mosquitto_path, wait_for_port
+
+    passwd, port = tmp_path / "passwd", free_port()
+    passwd.write_text("")
+    subprocess.run([shutil.which("mosquitto_passwd"), "-b", str(passwd), "tech", "s3cret"], check=True)
+    (tmp_path / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
+                                     f"password_file {passwd}\nuser {__import__('getpass').getuser()}\n")
+    broker = subprocess.Popen([mosquitto_path(), "-c", str(tmp_path / "m.conf")], stderr=subprocess.DEVNULL)
+    wait_for_port(port, process=broker)
+    rig_twin.write_text(rig_twin.read_text().replace(
+        "broker: mqtt://127.0.0.1:1", "broker: {url: mqtt://127.0.0.1:1, username: tech, "
+        "password_env: NOT_SET_IN_THIS_TEST, allow_plain_login: true}"))
+    asked = []
+    monkeypatch.delenv("NOT_SET_IN_THIS_TEST", raising=False)
+    # The dialog itself is the one thing a test cannot click: answer it like a technician.
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getText", lambda *a, **k: asked.append(a) or ("s3cret", True))
+    twin = load_twin(rig_twin)
+    win = MainWindow(twin, broker_url=f"mqtt://127.0.0.1:{port}")
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: win.session.status.state == "live", timeout=10000)
+        win.show_twin(twin)  # reopening does not ask again
+        qtbot.waitUntil(lambda: win.session.status.state == "live", timeout=10000)
+        assert len(asked) == 1
+        assert "s3cret" not in rig_twin.read_text()
+    finally:
+        win.close()
+        broker.terminate()
+        broker.wait()
