@@ -88,13 +88,11 @@ class TimedFeed(LiveFeed):
         super().__init__(*args)
         self.state_lat: list[float] = []
 
-    def step(self) -> None:
-        decoded = self.ingest.decode(self.source.drain())
-        if decoded.updates or decoded.errors:
-            with self._lock:
-                self._dirty |= self.state.apply_decoded(decoded)
-            now = time.time()
-            self.state_lat.extend(now - u.value for u in decoded.updates if u.signal.startswith("sent"))
+    def step(self):
+        decoded = super().step()
+        now = time.time()
+        self.state_lat.extend(now - u.value for u in decoded.updates if u.signal.startswith("sent"))
+        return decoded
 
 
 class Viewer:

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 
+from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
 from viewer.live.mqtt import MqttSource
 from viewer.state import TwinState
@@ -33,6 +34,7 @@ def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seco
     ingest = Ingest(twin.signals)
     state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
     source = MqttSource(broker_url or twin.broker_url, ingest.subscriptions, twin.broker, password)
+    feed = LiveFeed(source, ingest, state)
     width = max(map(len, twin.signals), default=6)
 
     def emit(signal: str | None, **fields) -> None:
@@ -55,10 +57,7 @@ def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seco
             if str(source.status) != status:
                 status = str(source.status)
                 emit(None, connection=status)
-            decoded = ingest.decode(source.drain(), source.drain_ordered())
-            for topic, payload in decoded.commands:
-                source.publish(topic, payload)
-            state.apply_decoded(decoded)
+            decoded = feed.step()  # stepped here, not on the feed's thread: every update is printed
             now = time.time()
             for u in decoded.updates:
                 q = state.signals[u.signal].quality(now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from viewer.live.ingest import Ingest
+from viewer.live.ingest import Decoded, Ingest
 from viewer.live.mqtt import MqttSource
 from viewer.state import TwinState
 
@@ -50,14 +50,15 @@ class LiveFeed:
             self._thread.join(timeout=2)
         self.source.stop()
 
-    def step(self) -> None:
-        """Decode what arrived since the last step and apply it to the state."""
+    def step(self) -> Decoded:
+        """Decode what arrived since the last step and apply it to the state; return it."""
         decoded = self.ingest.decode(self.source.drain(), self.source.drain_ordered())
         for topic, payload in decoded.commands:  # e.g. a Sparkplug rebirth request
             self.source.publish(topic, payload)
         if decoded.updates or decoded.errors or decoded.availability:
             with self._lock:
                 self._dirty |= self.state.apply_decoded(decoded)
+        return decoded
 
     def take(self) -> set[str]:
         """Names of the signals whose value changed since the last take."""
