@@ -1,10 +1,9 @@
-"""Colour rule: a value through a named colour map and range -> RGB."""
+"""Colour rule: a value through a named colour map and range -> RGB (numpy only, no VTK)."""
 
 from __future__ import annotations
 
 import matplotlib
 import numpy as np
-import vtk
 
 #: Colour of a part whose signal has no value yet: a flat mid grey, never a map colour.
 NO_DATA_RGB = np.array([128, 128, 128], dtype=np.uint8)
@@ -55,13 +54,3 @@ class ColourRule:
         t = np.clip((v - self.low) / (self.high - self.low), 0.0, 1.0)
         rgb = self.table[np.rint(np.nan_to_num(t) * (_N - 1)).astype(np.intp)]
         return np.where(np.isnan(v)[..., None], NO_DATA_RGB, rgb).astype(np.uint8)
-
-    def lookup_table(self) -> vtk.vtkLookupTable:
-        """A VTK lookup table of the same map and range (for the colour legend)."""
-        lut = vtk.vtkLookupTable()
-        lut.SetNumberOfTableValues(_N)
-        lut.SetTableRange(self.low, self.high)
-        for i, (r, g, b) in enumerate(self.table / 255.0):
-            lut.SetTableValue(i, r, g, b, 1.0)
-        lut.Build()
-        return lut

@@ -23,7 +23,7 @@ def add_legend(renderer, rule: ColourRule, title: str, slot: int, slots: int) ->
     """
     height = min(0.09, 0.6 / max(slots, 1))
     bar = vtk.vtkScalarBarActor()
-    bar.SetLookupTable(rule.lookup_table())
+    bar.SetLookupTable(lookup_table(rule))
     bar.SetTitle(title)
     bar.SetOrientationToHorizontal()
     bar.SetNumberOfLabels(5)
@@ -43,3 +43,14 @@ def add_legend(renderer, rule: ColourRule, title: str, slot: int, slots: int) ->
     bar.SetPickable(False)
     renderer.add_actor(bar, reset_camera=False, pickable=False, render=False)
     return bar
+
+
+def lookup_table(rule: ColourRule) -> vtk.vtkLookupTable:
+    """A VTK lookup table of the rule's map and range."""
+    lut = vtk.vtkLookupTable()
+    lut.SetNumberOfTableValues(len(rule.table))
+    lut.SetTableRange(rule.low, rule.high)
+    for i, (r, g, b) in enumerate(rule.table / 255.0):
+        lut.SetTableValue(i, r, g, b, 1.0)
+    lut.Build()
+    return lut

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
 from viewer.live.mqtt import CredentialsError, password_for
-from viewer.live.url import BrokerUrlError, parse_broker_url
+from viewer.twin.url import BrokerUrlError, parse_broker_url
 from viewer.samples import SAMPLES
 from viewer.twin.loader import TwinError, load_twin, twin_from_mesh
 

@@ -9,7 +9,8 @@ import pyvista as pv
 
 from overlays import motion
 from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
-from overlays.labels import LabelLayer, LabelRule
+from overlays.label_rule import LabelRule
+from overlays.labels import LabelLayer
 from overlays.legend import add_legend
 from overlays.parts import PartMeshes
 from viewer.twin.loader import Twin

@@ -5,7 +5,8 @@ import pytest
 
 from overlays import motion
 from overlays.colormap import NO_DATA_RGB, ColourRule, known_colormap
-from overlays.labels import NO_VALUE, LabelRule
+from overlays.label_rule import NO_VALUE, LabelRule
+from overlays.legend import lookup_table
 
 
 def test_colour_rule_clamps_to_the_map_ends_and_greys_out_no_data():
@@ -18,7 +19,7 @@ def test_colour_rule_clamps_to_the_map_ends_and_greys_out_no_data():
 
 def test_colour_rule_lookup_table_matches_the_rule():
     rule = ColourRule("viridis", 0, 1)
-    lut = rule.lookup_table()
+    lut = lookup_table(rule)
     assert lut.GetRange() == (0.0, 1.0)
     rgb = [0.0, 0.0, 0.0]
     lut.GetColor(1.0, rgb)

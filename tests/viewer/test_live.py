@@ -9,7 +9,8 @@ import pytest
 from tests.conftest import Publisher, wait_until
 from viewer.live.broker import EmbeddedBroker, mosquitto_path, wait_for_port
 from viewer.live.ingest import Ingest
-from viewer.live.mqtt import BrokerUrlError, MqttSource, parse_broker_url
+from viewer.live.mqtt import MqttSource
+from viewer.twin.url import BrokerUrlError, parse_broker_url
 from viewer.live.simulator import Simulator
 from viewer.samples import SAMPLES
 from viewer.twin.loader import load_twin

@@ -3,9 +3,8 @@
 import pytest
 
 from viewer.live.ingest import Ingest
-from viewer.live.payload import (
-    FieldPathError, PayloadError, extract, parse_field_path, parse_json, set_path,
-)
+from viewer.live.payload import PayloadError, extract, parse_json, set_path
+from viewer.twin.fields import FieldPathError, parse_field_path
 from viewer.twin.expr import Expression
 from viewer.twin.loader import Signal
 from viewer.twin.schema import SignalSpec

@@ -12,7 +12,6 @@ import threading
 
 from viewer.live.ingest import Decoded, Ingest
 from viewer.live.mqtt import MqttSource
-from viewer.state import TwinState
 
 PERIOD_S = 0.004  # how often the feed decodes what arrived
 
@@ -26,11 +25,11 @@ class LiveFeed:
         Where raw payloads arrive.
     ingest : Ingest
         The twin's decoding tables.
-    state : TwinState
-        Updated only by this feed's thread once started.
+    state : viewer.state.TwinState
+        Updated only by this feed's thread once started (only its ``apply_decoded`` is used).
     """
 
-    def __init__(self, source: MqttSource, ingest: Ingest, state: TwinState):
+    def __init__(self, source: MqttSource, ingest: Ingest, state):
         self.source, self.ingest, self.state = source, ingest, state
         self._lock = threading.Lock()
         self._dirty: set[str] = set()

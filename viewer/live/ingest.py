@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from viewer.live.payload import MAX_PAYLOAD, PayloadError, extract, parse_field_path, parse_json, to_number
+from viewer.live.payload import MAX_PAYLOAD, PayloadError, extract, parse_json, to_number
 from viewer.live.sparkplug import SPB_PREFIX, SparkplugHost, parse_topic
+from viewer.twin.fields import parse_field_path
 from viewer.twin.loader import Signal
 
 

@@ -20,8 +20,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from viewer.live.url import BrokerUrlError, is_tls_url, parse_broker_url  # noqa: F401  (part of this module's API)
 from viewer.twin.schema import BrokerSpec
+from viewer.twin.url import is_tls_url, parse_broker_url
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 4
 # Sparkplug B messages depend on their order (births, aliases, sequence numbers): they

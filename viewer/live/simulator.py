@@ -18,15 +18,12 @@ import uuid
 import paho.mqtt.client as mqtt
 
 from viewer.live.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S
-from viewer.live.url import parse_broker_url
-from viewer.live.payload import parse_field_path, set_path
+from viewer.live.payload import set_path
 from viewer.twin.expr import Expression
+from viewer.twin.fields import parse_field_path
+from viewer.twin.url import parse_broker_url
 
 _log = logging.getLogger(__name__)
-
-#: Names of the simulator-only functions, for the twin checker.
-NOISE_FUNCTIONS = {"noise": (lambda sigma: 0.0, 1, 1)}
-
 
 class Simulator:
     """Publishes simulated readings until stopped.

@@ -7,7 +7,7 @@ import time
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from meshes import Assembly
-from overlays.labels import LabelRule
+from overlays.label_rule import LabelRule
 from viewer.state import TwinState
 from viewer.twin.schema import BindingSpec
 

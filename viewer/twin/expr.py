@@ -32,6 +32,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., float], int, int]] = {
     "radians": (math.radians, 1, 1), "degrees": (math.degrees, 1, 1),
     "clamp": (lambda x, lo, hi: min(max(x, lo), hi), 3, 3),
 }
+#: Functions only the simulator has (``noise(sigma)``): here for the twin checker, which
+#: needs their names and arity; the simulator supplies the real ``noise``.
+SIMULATION_FUNCTIONS: dict[str, tuple[Callable[..., float], int, int]] = {"noise": (lambda sigma: 0.0, 1, 1)}
 #: Named constants.
 CONSTANTS = {"pi": math.pi, "e": math.e}
 _MAX_EXPONENT = 64.0  # refuses 9**9**9 and friends before they hang the UI thread

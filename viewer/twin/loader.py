@@ -17,10 +17,9 @@ from pydantic import ValidationError
 from meshes import Assembly, MeshImportError, load_assembly
 from meshes.transforms import euler_xyz, translation
 from overlays.colormap import known_colormap
-from overlays.labels import LabelRule
-from viewer.live.payload import FieldPathError, parse_field_path
-from viewer.live.simulator import NOISE_FUNCTIONS
-from viewer.twin.expr import Expression, ExpressionError
+from overlays.label_rule import LabelRule
+from viewer.twin.expr import SIMULATION_FUNCTIONS, Expression, ExpressionError
+from viewer.twin.fields import FieldPathError, parse_field_path
 from viewer.twin.units import UnitError, check_unit, conversion
 from viewer.twin.schema import BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
 from viewer.twin.yaml_lines import Lines, load_with_lines
@@ -306,7 +305,7 @@ class _Checker:
             for key, source in exprs:
                 loc = ("simulate", i, "fields", key) if sim.fields else ("simulate", i, "value")
                 try:
-                    Expression(source, names=("t",), functions=NOISE_FUNCTIONS)
+                    Expression(source, names=("t",), functions=SIMULATION_FUNCTIONS)
                 except ExpressionError as exc:
                     self.error(loc, f"simulated {sim.topic} {key}: {exc}")
 

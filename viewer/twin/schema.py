@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from viewer.live.url import is_tls_url, parse_broker_url
+from viewer.twin.url import is_tls_url, parse_broker_url
 
 Vec3 = tuple[float, float, float]
 Units = Literal["m", "mm", "cm", "in", "ft"]
