@@ -9,6 +9,7 @@ rewrites its label's quads.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import matplotlib
@@ -17,6 +18,8 @@ import vtk
 from PIL import Image, ImageDraw, ImageFont
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
+#: Label layers not closed yet (a leak check for tests: a closed scene leaves none).
+OPEN_LAYERS: weakref.WeakSet = weakref.WeakSet()
 _CHARSET = "".join(chr(c) for c in range(32, 127)) + "°²³µ·±—…ΩΔ×÷≤≥←→"
 _FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 _TEXT_RGBA = (255, 255, 255)
@@ -123,6 +126,15 @@ class LabelLayer:
         renderer.add_actor(self.actor, reset_camera=False, pickable=False, render=False)
         # Quads follow the anchors on every render, whatever moved the camera.
         self._observer = renderer.AddObserver("StartEvent", lambda *_: self._place())
+        OPEN_LAYERS.add(self)
+
+    def close(self) -> None:
+        """Remove the actor and the render observer from the renderer."""
+        if self._observer is not None:
+            self.renderer.RemoveObserver(self._observer)
+            self.renderer.remove_actor(self.actor, reset_camera=False, render=False)
+            self._observer = None
+        OPEN_LAYERS.discard(self)
 
     def set(self, i: int, position, text: str) -> None:
         """Place label ``i`` at a world ``position`` with ``text``."""

@@ -195,6 +195,13 @@ class PartMeshes:
             self._worlds = self.assembly.world_transforms(self.joints)
         return self._worlds
 
+    def close(self) -> None:
+        """Remove every actor this view added."""
+        self.highlight(None)
+        for group in self.groups:
+            self.plotter.remove_actor(group.actor, reset_camera=False, render=False)
+        self.groups, self._group_of_actor = [], {}
+
     # -- queries --------------------------------------------------------------------
 
     def pick(self, x: int, y: int) -> str | None:
@@ -228,7 +235,7 @@ class PartMeshes:
     def highlight(self, name: str | None) -> None:
         """Outline ``name`` (a group: every part under it); ``None`` clears it."""
         for actor, _ in self._highlight:
-            self.plotter.remove_actor(actor, render=False)
+            self.plotter.remove_actor(actor, reset_camera=False, render=False)
         self._highlight = []
         if name is None:
             return

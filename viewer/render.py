@@ -50,6 +50,6 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
         plotter.screenshot(out)
     finally:
         if session is not None:
-            session.stop()
+            session.close()
         plotter.close()
     return RenderReport(out, connected, session.state.values(), status)

@@ -54,7 +54,7 @@ class Scene:
         self._index = {id(b): i for i, b in enumerate(bindings)}  # for unit conversions
         self.colours = [(b, ColourRule(b.cmap, *b.range)) for b in bindings if b.kind == "colour"]
         self._colour_sets = self._colour_tables()
-        self._add_legends()
+        self.legends = self._add_legends()
 
         self.moves: list[tuple[BindingSpec, object]] = []
         for b in bindings:
@@ -91,7 +91,7 @@ class Scene:
         return [(rule, signals, set(signals), np.concatenate(t), np.concatenate(o), np.array(c).T)
                 for rule, signals, t, o, c in sets.values()]
 
-    def _add_legends(self) -> None:
+    def _add_legends(self) -> list:
         """One colour legend per distinct map, range and unit, titled with its signals."""
         legends: dict[tuple, tuple[ColourRule, list[str]]] = {}
         for b, rule in self.colours:
@@ -100,9 +100,21 @@ class Scene:
             if b.signal not in entry[1]:
                 entry[1].append(b.signal)
         shown = list(legends.items())[:MAX_LEGENDS]
+        bars = []
         for slot, ((_, _, unit), (rule, signals)) in enumerate(shown):
             names = ", ".join(signals) if len(signals) <= 2 else f"{len(signals)} signals"
-            add_legend(self.plotter.renderer, rule, f"{names} [{unit}]" if unit else names, slot, len(shown))
+            bars.append(add_legend(self.plotter.renderer, rule, f"{names} [{unit}]" if unit else names,
+                                   slot, len(shown)))
+        return bars
+
+    def close(self) -> None:
+        """Take everything this scene drew out of the plotter (actors, legends, labels)."""
+        self.parts.close()
+        for bar in self.legends:
+            self.plotter.remove_actor(bar, reset_camera=False, render=False)
+        self.legends = []
+        if self.label_layer is not None:
+            self.label_layer.close()
 
     def view(self, name: str = "iso") -> None:
         """Look at the whole machine from a standard direction (see ``VIEWS``)."""

@@ -17,7 +17,7 @@ QUALITY_PERIOD_S = 0.25
 
 
 class Session:
-    """Everything a view of one twin needs, stepped by :meth:`tick`.
+    """Everything a view of one twin needs, stepped by :meth:`tick`, undone by :meth:`close`.
 
     Parameters
     ----------
@@ -29,19 +29,26 @@ class Session:
         Overrides the twin's broker URL (its other options stay).
     password : str, optional
         For a broker login (see :func:`viewer.live.mqtt.password_for`).
+
+    Raises
+    ------
+    viewer.live.mqtt.SourceError
+        If the broker connection cannot be set up (e.g. a TLS file that is not PEM);
+        raised before anything is drawn, so a window can keep showing what it had.
     """
 
     def __init__(self, twin: Twin, plotter: pv.Plotter, broker_url: str | None = None,
                  password: str | None = None):
         self.twin = twin
-        self.state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
         self.ingest = Ingest(twin.signals)
-        self.scene = Scene(plotter, twin)
-        # A bare mesh has no signals: nothing to connect to.
         url = broker_url or twin.broker_url
+        # A bare mesh has no signals: nothing to connect to.
         self.source = (MqttSource(url, self.ingest.subscriptions, twin.broker, password)
                        if self.ingest.topics else None)
+        self.state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
         self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
+        self.scene = Scene(plotter, twin)
+        self.problems: list[str] = []  # what is wrong with the session itself, for a banner
         self._last = time.monotonic()
         self._qualities_at = -1e9
         self._qualities: dict[str, str] = {}
@@ -51,10 +58,11 @@ class Session:
         if self.feed is not None:
             self.feed.start()
 
-    def stop(self) -> None:
-        """Stop receiving."""
+    def close(self) -> None:
+        """Stop receiving and take the twin out of the plotter."""
         if self.feed is not None:
             self.feed.stop()
+        self.scene.close()
 
     def tick(self) -> bool:
         """Take what arrived since the last tick into state and scene.
@@ -63,18 +71,20 @@ class Session:
         """
         now = time.monotonic()
         dt, self._last = now - self._last, now
+        notice = self.feed.worker.check() if self.feed else None
+        self.problems = [notice] if notice else []
+        status = self.status
+        self.state.set_link(status.state == "live", status.since)
         dirty = self.feed.take() if self.feed else set()
-        wall = time.time()
         if now - self._qualities_at >= QUALITY_PERIOD_S:
             # Quality changes with time alone (stale), so all of it is looked at a few
             # times a second; what changed in between is looked at as it arrives.
             self._qualities_at = now
-            names = self.state.signals
+            names = None
         else:
             names = dirty
         changed = set()
-        for name in names:
-            quality = self.state.signals[name].quality(wall)
+        for name, quality in self.state.qualities(time.time(), names).items():
             if self._qualities.get(name) != quality:
                 self._qualities[name] = quality
                 changed.add(name)
@@ -84,8 +94,12 @@ class Session:
 
     @property
     def status(self) -> ConnectionStatus:
-        """The broker connection state."""
-        return self.source.status if self.source else ConnectionStatus("no live data", "mesh only")
+        """The broker connection state; ``failed`` when the live feed is dead for good."""
+        if self.source is None:
+            return ConnectionStatus("no live data", "mesh only")
+        if self.feed.worker.failed:
+            return ConnectionStatus("failed", self.source.url, detail="live feed stopped")
+        return self.source.status
 
     @property
     def received(self) -> int:

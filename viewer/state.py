@@ -1,12 +1,18 @@
 """TwinState: the latest value, a short history and the quality of every signal.
 
 Quality, worst first: ``offline`` (its device's availability topic says so),
-``no data`` (nothing yet), ``stale`` (no update within ``stale_after``), ``last known``
-(only the broker's retained copy so far), ``live``.
+``no data`` (nothing yet), ``stale`` (no update within ``stale_after``, or no broker
+connection right now), ``last known`` (only the broker's retained copy, or a value from
+before the current connection), ``live``.
+
+The feed thread writes and the UI thread reads: every write and every read of more
+than one field holds :attr:`TwinState.lock`, so the UI never sees a half-applied update.
 """
 
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,22 +31,30 @@ class SignalState:
     received: float | None = None  # when it arrived
     retained: bool = False  # the value is the broker's retained copy
     online: bool | None = None  # from the availability topic; None: not known
-    stale_after: float | None = None  # seconds
+    stale_after: float | None = None  # seconds; None: never
     updates: int = 0
     errors: int = 0
     last_error: str = ""
-    history_t: np.ndarray = field(default_factory=lambda: np.full(HISTORY, np.nan))
-    history_v: np.ndarray = field(default_factory=lambda: np.full(HISTORY, np.nan))
+    history_t: np.ndarray = field(default_factory=lambda: np.full(HISTORY, np.nan), repr=False)
+    history_v: np.ndarray = field(default_factory=lambda: np.full(HISTORY, np.nan), repr=False)
 
-    def quality(self, now: float) -> str:
-        """The signal's quality at time ``now`` (epoch seconds)."""
+    def quality(self, now: float, link_since: float | None = None, link_up: bool = True) -> str:
+        """The signal's quality at time ``now`` (epoch seconds).
+
+        ``link_up`` says whether the broker connection is up now, ``link_since`` since
+        when (epoch seconds; None: unknown).
+        """
         if self.online is False:
             return "offline"
         if self.value is None:
             return "no data"
+        if not link_up:  # nothing can be live without a connection, whatever its age
+            return "stale"
         if self.stale_after is not None and now - self.received > self.stale_after:
             return "stale"
-        return "last known" if self.retained else "live"
+        if self.retained or (link_since is not None and self.received < link_since):
+            return "last known"
+        return "live"
 
 
 class TwinState:
@@ -50,45 +64,62 @@ class TwinState:
     ----------
     names : iterable of str
         Signal names.
+    stale_after : dict of str to float or None, optional
+        Seconds without an update before a signal is stale (None: never).
     """
 
     def __init__(self, names, stale_after: dict[str, float | None] | None = None):
         stale_after = stale_after or {}
+        self.lock = threading.Lock()
         self.signals = {name: SignalState(stale_after=stale_after.get(name)) for name in names}
         self._latest: dict[str, float | None] = {name: None for name in self.signals}
+        self.link_up, self.link_since = True, None
+
+    def set_link(self, up: bool, since: float | None) -> None:
+        """Tell the state whether the broker connection is up, and since when (epoch)."""
+        self.link_up, self.link_since = up, since
 
     def apply(self, updates: list[Update], errors: list[DecodeError] = (),
               availability: dict[str, bool] | None = None) -> set[str]:
         """Take new values, decode errors and availability; return the names whose value
         or availability changed."""
         dirty = set()
-        for name, online in (availability or {}).items():
-            if self.signals[name].online != online:
-                self.signals[name].online = online
-                dirty.add(name)
-        for u in updates:
-            s = self.signals[u.signal]
-            slot = s.updates % HISTORY
-            s.history_t[slot], s.history_v[slot] = u.time, u.value
-            s.value, s.time = u.value, u.time
-            s.received = u.received if u.received is not None else u.time
-            s.retained = u.retained
-            s.updates += 1
-            self._latest[u.signal] = u.value
-            dirty.add(u.signal)
-        for e in errors:
-            s = self.signals[e.signal]
-            s.errors += 1
-            s.last_error = e.reason  # the last good value stays
+        with self.lock:
+            for name, online in (availability or {}).items():
+                if self.signals[name].online != online:
+                    self.signals[name].online = online
+                    dirty.add(name)
+            for u in updates:
+                s = self.signals[u.signal]
+                slot = s.updates % HISTORY
+                s.history_t[slot], s.history_v[slot] = u.time, u.value
+                s.value, s.time = u.value, u.time
+                s.received = u.received if u.received is not None else u.time
+                s.retained = u.retained
+                s.updates += 1
+                self._latest[u.signal] = u.value
+                dirty.add(u.signal)
+            for e in errors:
+                s = self.signals[e.signal]
+                s.errors += 1
+                s.last_error = e.reason  # the last good value stays
         return dirty
 
     def apply_decoded(self, decoded: Decoded) -> set[str]:
         """:meth:`apply` for what :class:`~viewer.live.ingest.Ingest` decoded."""
         return self.apply(decoded.updates, decoded.errors, decoded.availability)
 
-    def qualities(self, now: float) -> dict[str, str]:
-        """Quality of every signal at ``now``."""
-        return {name: s.quality(now) for name, s in self.signals.items()}
+    def qualities(self, now: float, names=None) -> dict[str, str]:
+        """Quality of the signals ``names`` (default: all) at ``now``."""
+        with self.lock:
+            return {name: self.signals[name].quality(now, self.link_since, self.link_up)
+                    for name in (self.signals if names is None else names)}
+
+    def snapshot(self, names=None) -> dict[str, SignalState]:
+        """Consistent copies of the states of ``names`` (default: all), for display.
+        The copies share the history arrays: read those through :meth:`history`."""
+        with self.lock:
+            return {name: copy.copy(self.signals[name]) for name in (self.signals if names is None else names)}
 
     def values(self) -> dict[str, float | None]:
         """Latest value per signal (None: no data yet): a live, read-only mapping.
@@ -100,7 +131,8 @@ class TwinState:
 
     def history(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Times and values of a signal's recent samples, oldest first."""
-        s = self.signals[name]
-        n = min(s.updates, HISTORY)
-        order = (np.arange(n) + (s.updates - n)) % HISTORY
-        return s.history_t[order], s.history_v[order]
+        with self.lock:
+            s = self.signals[name]
+            n = min(s.updates, HISTORY)
+            order = (np.arange(n) + (s.updates - n)) % HISTORY
+            return s.history_t[order], s.history_v[order]

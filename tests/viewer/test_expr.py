@@ -1,6 +1,8 @@
 """Twin expressions: arithmetic allowed, everything else refused at load."""
 
+import ast
 import math
+import threading
 
 import pytest
 
@@ -51,10 +53,39 @@ def test_unsafe_expressions_are_refused(source):
         Expression(source)
 
 
-def test_huge_power_is_stopped_not_computed():
-    expr = Expression("9 ** 9 ** 9")  # parses: only numbers and arithmetic
-    with pytest.raises(OverflowError):
-        expr({})
+@pytest.mark.parametrize("source", ["9 ** 9 ** 9", "((((10**64)**64)**64)**64)**64", "exp(1000) * value",
+                                    "value + log(0)"])
+def test_a_constant_that_cannot_be_computed_is_refused_at_load(source):
+    with pytest.raises(ExpressionError, match="too large|cannot be computed"):
+        Expression(source)
+
+
+@pytest.mark.parametrize("source", ["value ** value", "(value ** 64) ** 64", "round(value) ** round(value)",
+                                    "value ** 9 ** 9"])
+def test_no_value_can_make_an_evaluation_slow(source):
+    # Evaluated in floats: an overflow is immediate (as integers, these ran for minutes).
+    expr = Expression(source)
+
+    def evaluate():
+        for value in (1e6, 1e300, 12345678.0):
+            with pytest.raises(OverflowError):
+                expr({"value": value})
+
+    worker = threading.Thread(target=evaluate, daemon=True)
+    worker.start()
+    worker.join(timeout=10)  # a hang guard, not a speed test: each evaluation takes microseconds
+    assert not worker.is_alive(), "evaluation did not finish"
+
+
+def test_constant_parts_are_computed_once_at_load():
+    expr = Expression("value * 9 / 5 + 32 + 2 * pi - 2 * pi")
+    assert expr({"value": 100.0}) == pytest.approx(212.0)
+    assert "pi" not in ast.unparse(expr._tree)  # folded to a number
+
+
+def test_round_keeps_floats():
+    assert Expression("round(value, 1)")({"value": 2.345}) == 2.3
+    assert isinstance(Expression("round(value)")({"value": 2.5}), float)
 
 
 def test_unknown_name_is_refused_with_the_known_names():

@@ -54,7 +54,7 @@ def session(tmp_path, mosquitto):
     plotter = pv.Plotter(off_screen=True, window_size=(300, 200))
     s = Session(load_twin(tmp_path / "q.twin.yaml"), plotter, mosquitto)
     yield s
-    s.stop()
+    s.close()
     plotter.close()
 
 

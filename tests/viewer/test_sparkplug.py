@@ -363,7 +363,7 @@ def test_a_twin_follows_a_sparkplug_edge_node_through_a_real_broker(tmp_path, mo
         wait_until(lambda: state["speed"].quality(time.time()) == "offline")
         assert state["heat"].quality(time.time()) == "live"  # the node itself is alive
     finally:
-        session.stop()
+        session.close()
         plotter.close()
         watcher.loop_stop()
         watcher.disconnect()

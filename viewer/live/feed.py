@@ -12,6 +12,7 @@ import threading
 
 from viewer.live.ingest import Decoded, Ingest
 from viewer.live.mqtt import MqttSource
+from viewer.live.worker import Worker
 
 PERIOD_S = 0.004  # how often the feed decodes what arrived
 
@@ -26,27 +27,23 @@ class LiveFeed:
     ingest : Ingest
         The twin's decoding tables.
     state : viewer.state.TwinState
-        Updated only by this feed's thread once started (only its ``apply_decoded`` is used).
+        Updated only by this feed once started (only its ``apply_decoded`` is used).
     """
 
     def __init__(self, source: MqttSource, ingest: Ingest, state):
         self.source, self.ingest, self.state = source, ingest, state
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _dirty only: the UI's take() never waits for decoding
         self._dirty: set[str] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.worker = Worker("live feed", self._step_on_thread, PERIOD_S)
 
     def start(self) -> None:
         """Start the source and the decoding thread."""
         self.source.start()
-        self._thread = threading.Thread(target=self._run, name="twinview-feed", daemon=True)
-        self._thread.start()
+        self.worker.start()
 
     def stop(self) -> None:
         """Stop decoding and the source."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
+        self.worker.stop()
         self.source.stop()
 
     def step(self) -> Decoded:
@@ -55,16 +52,16 @@ class LiveFeed:
         for topic, payload in decoded.commands:  # e.g. a Sparkplug rebirth request
             self.source.publish(topic, payload)
         if decoded.updates or decoded.errors or decoded.availability:
+            dirty = self.state.apply_decoded(decoded)
             with self._lock:
-                self._dirty |= self.state.apply_decoded(decoded)
+                self._dirty |= dirty
         return decoded
+
+    def _step_on_thread(self) -> None:
+        self.step()  # the worker waits PERIOD_S between steps
 
     def take(self) -> set[str]:
         """Names of the signals whose value changed since the last take."""
         with self._lock:
             dirty, self._dirty = self._dirty, set()
         return dirty
-
-    def _run(self) -> None:
-        while not self._stop.wait(PERIOD_S):
-            self.step()

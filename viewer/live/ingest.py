@@ -102,20 +102,33 @@ class Ingest:
         """Turn the newest payload of each changed topic, and the ordered Sparkplug
         messages, into updates, errors, availability changes and commands."""
         out = Decoded()
+        now = time.time() if now is None else now
         if self.by_metric:
-            self._sparkplug(ordered, time.time() if now is None else now, out)
+            try:
+                self._sparkplug(ordered, now, out)
+            except Exception as exc:  # a bug here must cost these messages, never the live feed
+                names = [n for names in self.by_metric.values() for n in names]
+                out.errors.extend(DecodeError(n, _unexpected(exc), now) for n in names)
         for topic, (payload, t, retained) in latest.items():
-            for name, online, offline in self.availability.get(topic, ()):
-                text = payload.decode("utf-8", errors="replace").strip()
-                if text in (online, offline):
-                    out.availability[name] = text == online
-                else:
-                    out.errors.append(DecodeError(name, f"availability {text[:40]!r} is neither "
-                                                        f"{online!r} nor {offline!r}", t))
-            readers = self.by_topic.get(topic)
-            if readers:
-                self._decode_topic(payload, t, retained, readers, out)
+            try:
+                self._availability(topic, payload, t, out)
+                readers = self.by_topic.get(topic)
+                if readers:
+                    self._decode_topic(payload, t, retained, readers, out)
+            except Exception as exc:  # as above: one message lost, counted, the feed goes on
+                names = [r.signal.name for r in self.by_topic.get(topic, ())]
+                names += [name for name, _, _ in self.availability.get(topic, ())]
+                out.errors.extend(DecodeError(n, _unexpected(exc), t) for n in names)
         return out
+
+    def _availability(self, topic: str, payload: bytes, t: float, out: Decoded) -> None:
+        for name, online, offline in self.availability.get(topic, ()):
+            text = payload[:200].decode("utf-8", errors="replace").strip()
+            if text in (online, offline):
+                out.availability[name] = text == online
+            else:
+                out.errors.append(DecodeError(name, f"availability {text[:40]!r} is neither "
+                                                    f"{online!r} nor {offline!r}", t))
 
     def _sparkplug(self, ordered, now: float, out: Decoded) -> None:
         """Feed the Sparkplug host; map its metric events onto the twin's signals."""
@@ -174,6 +187,10 @@ class Ingest:
                 out.errors.append(DecodeError(signal.name, f"expression failed: {exc}", t))
             else:
                 out.updates.append(Update(signal.name, value, sample_time, t, retained))
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"could not decode ({type(exc).__name__}: {str(exc)[:80]})"
 
 
 def _timestamp(value: float) -> float:

@@ -37,6 +37,7 @@ class ConnectionStatus:
     url: str
     attempts: int = 0  # failed attempts since the last good connection
     detail: str = ""
+    since: float | None = None  # when the current connection was made (epoch), while live
 
     def __str__(self) -> str:
         text = f"{self.state} · {self.url}"
@@ -84,7 +85,10 @@ class MqttSource:
             clean_session=None if self._v5 else not persistent,
         )
         # TLS follows the URL actually used (a --broker override may change the scheme).
-        self._tls = _tls_context(options) if (options.tls is not None or is_tls_url(url)) else None
+        try:
+            self._tls = _tls_context(options) if (options.tls is not None or is_tls_url(url)) else None
+        except (OSError, ssl.SSLError) as exc:  # a TLS file that is missing or not PEM
+            raise SourceError(f"cannot set up TLS for {url}: {exc}") from None
         if self._tls is not None:
             self._client.tls_set_context(self._tls)
             self._client.tls_insecure_set(bool(options.tls and options.tls.insecure))
@@ -105,7 +109,7 @@ class MqttSource:
         if self.topics:  # re-subscribe on every connect: the broker may have forgotten us
             client.subscribe(list(self.topics.items()))
         insecure = self.options.tls is not None and self.options.tls.insecure
-        self._set_status("live", detail="TLS NOT VERIFIED" if insecure else "")
+        self._set_status("live", detail="TLS NOT VERIFIED" if insecure else "", since=time.time())
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         if self._status.state != "reconnecting":  # keep the reason of a refused connect
@@ -138,13 +142,13 @@ class MqttSource:
             self._latest[message.topic] = (message.payload, now, bool(message.retain))
             self.received += 1
 
-    def _set_status(self, state: str, detail: str = "", failed: bool = False) -> None:
+    def _set_status(self, state: str, detail: str = "", failed: bool = False, since: float | None = None) -> None:
         with self._lock:
             if self._stopped:  # a callback already under way when stop() was called
                 return
             old = self._status.attempts
             attempts = old + 1 if failed else (0 if state == "live" else old)
-            self._status = ConnectionStatus(state, self.url, attempts, detail)
+            self._status = ConnectionStatus(state, self.url, attempts, detail, since)
 
     # -- UI thread ------------------------------------------------------------------
 
@@ -211,6 +215,10 @@ def _tls_context(options: BrokerSpec) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+class SourceError(Exception):
+    """A live source cannot be set up (e.g. a TLS file that is not a PEM certificate)."""
 
 
 class CredentialsError(Exception):

@@ -24,6 +24,10 @@ def parse_json(payload: bytes):
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise PayloadError(f"not JSON or a number: {exc.msg}") from None
+    except RecursionError:  # [[[[...]]]] deeper than Python's recursion limit
+        raise PayloadError("JSON nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits, among others
+        raise PayloadError(f"not JSON or a number: {exc}"[:120]) from None
 
 
 def extract(document, keys: tuple, mapping: dict[str, float] | None = None) -> float:
@@ -54,7 +58,10 @@ def to_number(node, mapping: dict[str, float] | None = None) -> float:
     if isinstance(node, bool):
         return 1.0 if node else 0.0
     if isinstance(node, (int, float)):
-        value = float(node)
+        try:
+            value = float(node)
+        except OverflowError:  # an integer beyond 1e308
+            raise PayloadError("number too large") from None
     elif isinstance(node, str):
         try:
             value = float(node)

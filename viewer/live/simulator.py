@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
 import uuid
 
@@ -19,11 +18,13 @@ import paho.mqtt.client as mqtt
 
 from viewer.live.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S
 from viewer.live.payload import set_path
+from viewer.live.worker import Worker
 from viewer.twin.expr import Expression
 from viewer.twin.fields import parse_field_path
 from viewer.twin.url import parse_broker_url
 
 _log = logging.getLogger(__name__)
+
 
 class Simulator:
     """Publishes simulated readings until stopped.
@@ -53,9 +54,10 @@ class Simulator:
             else:
                 exprs = {None: Expression(sim.value, names=("t",), functions=functions)}
             self._jobs.append((sim.topic, sim.period, exprs))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._failing: set[str] = set()  # topics whose expressions failed (reported once)
+        self._start = 0.0
+        self._due = [0.0] * len(self._jobs)
+        self.worker = Worker("simulator", self._step, 0.05)
         # A client id of its own: two simulators on one broker must not evict each other.
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"twinview-sim-{uuid.uuid4().hex[:8]}")
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
@@ -64,15 +66,13 @@ class Simulator:
         """Connect and start publishing in a background thread."""
         self._client.connect_async(self.host, self.port)
         self._client.loop_start()
-        self._thread = threading.Thread(target=self._run, name="twinview-simulator", daemon=True)
-        self._thread.start()
+        self._start = time.monotonic()
+        self.worker.start()
         return self
 
     def stop(self) -> None:
         """Stop publishing and disconnect."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self.worker.stop(timeout=5)
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -85,21 +85,19 @@ class Simulator:
             set_path(document, keys, round(expr({"t": t}), 4))
         return json.dumps(document).encode()
 
-    def _run(self) -> None:
-        start = time.monotonic()
-        due = [0.0] * len(self._jobs)
-        while not self._stop.is_set():
-            now = time.monotonic() - start
-            for i, (topic, period, exprs) in enumerate(self._jobs):
-                if now >= due[i]:
-                    due[i] = now + period
-                    if self._client.is_connected():
-                        try:
-                            payload = self.payload(exprs, now * self.speed)
-                        except (ArithmeticError, ValueError, TypeError) as exc:
-                            if topic not in self._failing:  # e.g. log(t) at t = 0: skip, go on
-                                self._failing.add(topic)
-                                _log.warning("simulated %s: %s", topic, exc)
-                            continue
-                        self._client.publish(topic, payload)
-            self._stop.wait(max(0.0, min(due) - (time.monotonic() - start)))
+    def _step(self) -> float:
+        """Publish the topics that are due; return the time until the next one is."""
+        now = time.monotonic() - self._start
+        for i, (topic, period, exprs) in enumerate(self._jobs):
+            if now >= self._due[i]:
+                self._due[i] = now + period
+                if self._client.is_connected():
+                    try:
+                        payload = self.payload(exprs, now * self.speed)
+                    except Exception as exc:  # e.g. log(t) at t = 0: skip this one, the others go on
+                        if topic not in self._failing:  # reported once, not every period
+                            self._failing.add(topic)
+                            _log.warning("simulated %s: %s", topic, exc)
+                        continue
+                    self._client.publish(topic, payload)
+        return min(self._due, default=1.0) - (time.monotonic() - self._start)

@@ -14,7 +14,7 @@ from viewer.twin.loader import Twin, load_twin
 
 
 def run_window(twin: Twin, broker_url: str | None = None, samples=None,
-               screenshot: str | None = None, seconds: float = 5.0) -> int:
+               screenshot: str | None = None, seconds: float = 5.0, workers=()) -> int:
     """Show ``twin`` in the main window until it is closed.
 
     With ``screenshot``, the window saves itself to that PNG after ``seconds`` and
@@ -22,7 +22,7 @@ def run_window(twin: Twin, broker_url: str | None = None, samples=None,
     """
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     app.setApplicationName("TwinView")
-    window = MainWindow(twin, broker_url=broker_url, samples=samples)
+    window = MainWindow(twin, broker_url=broker_url, samples=samples, workers=workers)
     window.show()
     if screenshot:
         def save_and_close():
@@ -48,7 +48,8 @@ def run_demo(machine: str = "pump", screenshot: str | None = None, seconds: floa
         simulators = [Simulator(server.url, t.spec.simulate, speed=speed).start() for t in twins.values()]
         try:
             samples = {t.name: SAMPLES[name] for name, t in twins.items()}
-            return run_window(twins[machine], server.url, samples, screenshot, seconds)
+            return run_window(twins[machine], server.url, samples, screenshot, seconds,
+                              [sim.worker for sim in simulators])
         finally:
             for sim in simulators:
                 sim.stop()

@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
-from viewer.live.mqtt import password_for
+from viewer.live.mqtt import CredentialsError, SourceError, password_for
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
 from viewer.qt.topics import TopicBrowser
 from viewer.scene import MULTI_SAMPLES
@@ -18,7 +18,8 @@ from viewer.twin.loader import Twin, TwinError, load_twin, twin_from_mesh
 
 FRAME_MS = 33  # UI timer: at most ~30 renders a second, whatever the message rate
 PANEL_EVERY = 8  # refresh panels every 8th frame (~4 Hz): numbers a person can read
-_STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a12", "reconnecting": "#c0392b", "stopped": "#777"}
+_STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a12", "reconnecting": "#c0392b", "failed": "#c0392b",
+                  "stopped": "#777"}
 VIEW_KEYS = {"iso": "0", "front": "1", "top": "7", "side": "3"}  # numeric keypad habits
 
 
@@ -33,11 +34,16 @@ class MainWindow(QtWidgets.QMainWindow):
         Overrides the twin's broker.
     samples : dict of str to Path, optional
         Sample twins offered in the Samples menu (the demo).
+    workers : list of viewer.live.worker.Worker, optional
+        Background threads besides the session's (the demo's simulators): one that dies
+        is restarted and shown in the banner.
     """
 
-    def __init__(self, twin: Twin, broker_url: str | None = None, samples: dict[str, Path] | None = None):
+    def __init__(self, twin: Twin, broker_url: str | None = None, samples: dict[str, Path] | None = None,
+                 workers=()):
         super().__init__()
         self.broker_url = broker_url
+        self.workers = list(workers)
         self.session: Session | None = None
         self.selected: str | None = None
         self._frame = 0
@@ -126,14 +132,24 @@ class MainWindow(QtWidgets.QMainWindow):
             toolbar.addAction(action)
         return action
 
-    def show_twin(self, twin: Twin) -> None:
-        """Replace what is shown by ``twin`` and connect to its broker."""
+    def show_twin(self, twin: Twin) -> bool:
+        """Replace what is shown by ``twin`` and connect to its broker.
+
+        The new session is built before the old one is closed: if it cannot be (a TLS
+        file that is not PEM, say), the window says why and keeps what it showed.
+        """
+        try:
+            password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker else None
+            session = Session(twin, self.plotter, self.broker_url, password)
+        except (SourceError, CredentialsError) as exc:
+            if self.session is None:
+                raise
+            QtWidgets.QMessageBox.warning(self, "Cannot open twin", str(exc))
+            return False
         if self.session is not None:
-            self.session.stop()
-            self.plotter.clear_actors()
+            self.session.close()
         self.selected = None
-        password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker else None
-        self.session = Session(twin, self.plotter, self.broker_url, password)
+        self.session = session
         self.session.start()
         if self.session.source is not None:
             self.topics.watch(twin, self.session.source.url, password)
@@ -145,6 +161,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"{twin.name} — TwinView")
         self._refresh_status()
         self.plotter.render()
+        return True
 
     def _ask_password(self, twin: Twin) -> str | None:
         """Ask once per broker and user; kept in memory only, never logged or written."""
@@ -176,11 +193,14 @@ class MainWindow(QtWidgets.QMainWindow):
         status = self.session.status
         colour = _STATE_COLOURS.get(status.state, "#777")
         self.connection.setText(f"<span style='color:{colour}'>●</span> {status}")
+        problems = list(self.session.problems)
         if status.state == "reconnecting":
-            self.banner.setText(f"No connection to the broker {status.url} ({status.detail}): retrying, "
-                                f"attempt {max(status.attempts, 1)}. Values turn stale; nothing shown is live.")
-        self.banner.setVisible(status.state == "reconnecting")
-        signals = self.session.state.signals.values()
+            problems.append(f"No connection to the broker {status.url} ({status.detail}): retrying, attempt "
+                            f"{max(status.attempts, 1)}. Values are drawn stale; nothing shown is live.")
+        problems += filter(None, (worker.check() for worker in self.workers))
+        self.banner.setText("\n".join(problems))
+        self.banner.setVisible(bool(problems))
+        signals = self.session.state.snapshot().values()
         with_data = sum(s.value is not None for s in signals)
         errors = sum(s.errors for s in signals)
         text = f"{with_data}/{len(signals)} signals with data · {self.session.received} messages"
@@ -238,8 +258,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except MeshImportError as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot open mesh", str(exc))
             return False
-        self.show_twin(twin)
-        return True
+        return self.show_twin(twin)
 
     def open_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
@@ -280,6 +299,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timer.stop()
         self.topics.stop()
         if self.session is not None:
-            self.session.stop()
+            self.session.close()
         self.plotter.close()
         super().closeEvent(event)

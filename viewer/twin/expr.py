@@ -4,6 +4,11 @@ An expression such as ``value * 9 / 5 + 32`` is parsed with :mod:`ast` and check
 against an allow-list (numbers, names, arithmetic, comparisons, a few math
 functions). Anything else is rejected when the twin loads; nothing is ever passed to
 ``eval``: the checked tree is evaluated by a small interpreter.
+
+Every number is a float, so no evaluation can be slow: Python's integers grow without
+bound (``((10**64)**64)**64`` would run for minutes), floats overflow at once. Parts
+without names are computed when the twin loads (``2 * pi`` becomes a number), so a
+constant that cannot be computed is a load error.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ _COMPARE = {
 }
 #: Functions an expression may call: name -> (function, fewest, most arguments).
 FUNCTIONS: dict[str, tuple[Callable[..., float], int, int]] = {
-    "abs": (abs, 1, 1), "min": (min, 2, 8), "max": (max, 2, 8), "round": (round, 1, 2),
+    "abs": (abs, 1, 1), "min": (min, 2, 8), "max": (max, 2, 8),
+    "round": (lambda x, digits=0: float(round(x, int(digits))), 1, 2),  # a float: see the module docstring
     "sqrt": (math.sqrt, 1, 1), "exp": (math.exp, 1, 1), "log": (math.log, 1, 2),
     "log10": (math.log10, 1, 1), "sin": (math.sin, 1, 1), "cos": (math.cos, 1, 1),
     "tan": (math.tan, 1, 1), "atan2": (math.atan2, 2, 2),
@@ -37,8 +43,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., float], int, int]] = {
 SIMULATION_FUNCTIONS: dict[str, tuple[Callable[..., float], int, int]] = {"noise": (lambda sigma: 0.0, 1, 1)}
 #: Named constants.
 CONSTANTS = {"pi": math.pi, "e": math.e}
-_MAX_EXPONENT = 64.0  # refuses 9**9**9 and friends before they hang the UI thread
-_MAX_LENGTH = 500
+_MAX_LENGTH = 500  # characters: with floats, this bounds the cost of one evaluation
 
 
 class ExpressionError(ValueError):
@@ -74,14 +79,18 @@ class Expression:
             tree = ast.parse(source, mode="eval")
         except SyntaxError as exc:
             raise ExpressionError(f"cannot parse expression {source!r}: {exc.msg}") from None
-        self._tree = tree.body
         self.used_names: set[str] = set()
-        self._check(self._tree)
+        self._check(tree.body)
+        self._tree = self._fold(tree.body)
 
     def _check(self, node: ast.AST) -> None:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise ExpressionError(f"only numbers are allowed, not {node.value!r}")
+            try:
+                node.value = float(node.value)
+            except OverflowError:
+                raise ExpressionError(f"number too large: {str(node.value)[:20]}…") from None
         elif isinstance(node, ast.Name):
             if node.id not in self._names and node.id not in CONSTANTS:
                 known = ", ".join(sorted(self._names)) or "none"
@@ -116,6 +125,30 @@ class Expression:
         else:
             raise ExpressionError(f"{type(node).__name__} is not allowed in an expression")
 
+    def _fold(self, node: ast.AST) -> ast.AST:
+        """``node`` with every part that names no signal replaced by its value."""
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, ast.expr):
+                setattr(node, name, self._fold(value))
+            elif isinstance(value, list):
+                setattr(node, name, [self._fold(v) if isinstance(v, ast.expr) else v for v in value])
+        children = node.args if isinstance(node, ast.Call) else [
+            c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+        constant = isinstance(node, ast.Name) and node.id in CONSTANTS and node.id not in self._names
+        constant |= (not isinstance(node, (ast.Name, ast.Constant)) and all(isinstance(c, ast.Constant) for c in children)
+                     and not (isinstance(node, ast.Call) and node.func.id not in FUNCTIONS))  # noise() is not constant
+        if not constant:
+            return node
+        try:
+            value = self._eval(node, {})
+        except OverflowError:
+            raise ExpressionError(f"{ast.unparse(node)} is too large to compute") from None
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise ExpressionError(f"{ast.unparse(node)} cannot be computed ({exc})") from None
+        if isinstance(value, complex):
+            raise ExpressionError(f"{ast.unparse(node)} is not a real number")
+        return ast.Constant(float(value))
+
     def __call__(self, names: Mapping[str, float]) -> float:
         """Evaluate with ``names``; raises ``ArithmeticError``/``ValueError`` on bad maths."""
         result = self._eval(self._tree, names)
@@ -129,10 +162,7 @@ class Expression:
         if isinstance(node, ast.Name):
             return names[node.id] if node.id in names else CONSTANTS[node.id]
         if isinstance(node, ast.BinOp):
-            left, right = self._eval(node.left, names), self._eval(node.right, names)
-            if isinstance(node.op, ast.Pow) and abs(right) > _MAX_EXPONENT:
-                raise OverflowError(f"exponent {right} too large")
-            return _BINARY[type(node.op)](left, right)
+            return _BINARY[type(node.op)](self._eval(node.left, names), self._eval(node.right, names))
         if isinstance(node, ast.UnaryOp):
             return _UNARY[type(node.op)](self._eval(node.operand, names))
         if isinstance(node, ast.BoolOp):

@@ -7,6 +7,7 @@ never sees a traceback for a mistake in their file.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,8 @@ from overlays.colormap import known_colormap
 from overlays.label_rule import LabelRule
 from viewer.twin.expr import SIMULATION_FUNCTIONS, Expression, ExpressionError
 from viewer.twin.fields import FieldPathError, parse_field_path
-from viewer.twin.units import UnitError, check_unit, conversion
-from viewer.twin.schema import BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
+from viewer.twin.units import MOTION_UNITS, UnitError, check_unit, conversion, motion_scale
+from viewer.twin.schema import DEFAULT_STALE_AFTER, BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
 from viewer.twin.yaml_lines import Lines, load_with_lines
 
 
@@ -249,7 +250,7 @@ class _Checker:
             if not name.isidentifier():
                 self.error(loc, f"signal name {name!r} must be a word (letters, digits, _)")
                 continue
-            signal = Signal(name, spec, stale_after=spec.stale_after or self.stale_after)
+            signal = Signal(name, spec, stale_after=_stale_after(spec, self.stale_after))
             try:
                 check_unit(spec.unit)
             except UnitError as exc:
@@ -272,15 +273,10 @@ class _Checker:
         conversions = {}
         for i, b in enumerate(bindings):
             loc = ("bindings", i)
-            wanted = dict(b.units or {})
-            if b.unit is not None and b.signal is not None:
-                wanted[b.signal] = b.unit
-            for name, unit in wanted.items():
-                if name in signals:
-                    try:
-                        conversions[(i, name)] = conversion(signals[name].unit, unit)
-                    except UnitError as exc:
-                        self.error(loc + ("unit" if b.unit else "units",), f"{name}: {exc}")
+            if b.kind in MOTION_UNITS:
+                self._motion_unit(loc, b, signals.get(b.signal), conversions)
+            else:
+                self._display_units(loc, b, signals, conversions)
             if b.part not in assembly:
                 self.error(loc + (b.kind,), f"unknown part {b.part!r}{_suggest(b.part, assembly.parts)}")
             if b.signal is not None and b.signal not in signals:
@@ -299,6 +295,35 @@ class _Checker:
                                    f"{_suggest(name, signals)}")
         return conversions
 
+    def _display_units(self, loc: tuple, b: BindingSpec, signals: dict, conversions: dict) -> None:
+        """Colour and label bindings may show a signal in another unit (``unit``, ``units``)."""
+        wanted = dict(b.units or {})
+        if b.unit is not None and b.signal is not None:
+            wanted[b.signal] = b.unit
+        for name, unit in wanted.items():
+            if name in signals:
+                try:
+                    conversions[(loc[1], name)] = conversion(signals[name].unit, unit)
+                except UnitError as exc:
+                    self.error(loc + ("unit" if b.unit else "units",), f"{name}: {exc}")
+
+    def _motion_unit(self, loc: tuple, b: BindingSpec, signal: Signal | None, conversions: dict) -> None:
+        """Motion bindings take their signal in degrees, metres or rev/min, converted from
+        the signal's unit; a signal in another kind of unit is a load error."""
+        if b.unit is not None or b.units is not None:
+            key = "unit" if b.unit is not None else "units"
+            self.error(loc + (key,), f"a {b.kind} binding converts {b.signal} from its own unit to "
+                       f"{MOTION_UNITS[b.kind]} by itself: remove {key!r} (or set the signal's unit)")
+        if signal is None:
+            return
+        try:
+            scale = motion_scale(b.kind, signal.unit)
+        except UnitError as exc:
+            self.error(loc + ("signal",), f"signal {b.signal}: {exc}")
+            return
+        if scale is not None and not math.isclose(scale, 1.0):
+            conversions[(loc[1], b.signal)] = (scale, 0.0)
+
     def _simulation(self, spec: TwinSpec) -> None:
         for i, sim in enumerate(spec.simulate):
             exprs = sim.fields.items() if sim.fields else [("value", sim.value)]
@@ -306,8 +331,20 @@ class _Checker:
                 loc = ("simulate", i, "fields", key) if sim.fields else ("simulate", i, "value")
                 try:
                     Expression(source, names=("t",), functions=SIMULATION_FUNCTIONS)
-                except ExpressionError as exc:
+                    if sim.fields and any(isinstance(k, int) and k < 0 for k in parse_field_path(key)):
+                        raise FieldPathError(f"field path {key!r}: a simulated payload is built from the "
+                                             "start, so it has no negative indices")
+                except (ExpressionError, FieldPathError) as exc:
                     self.error(loc, f"simulated {sim.topic} {key}: {exc}")
+
+
+def _stale_after(spec: SignalSpec, twin_default) -> float | None:
+    """Seconds after which the signal is stale (None: never): the signal's, the twin's,
+    else the default for its kind."""
+    setting = spec.stale_after if spec.stale_after is not None else twin_default
+    if setting is None:
+        setting = "never" if spec.sparkplug is not None else DEFAULT_STALE_AFTER
+    return None if setting == "never" else float(setting)
 
 
 def _suggest(name: str, known) -> str:

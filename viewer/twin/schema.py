@@ -14,6 +14,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from viewer.twin.url import is_tls_url, parse_broker_url
 
 Vec3 = tuple[float, float, float]
+#: Seconds without an update: a positive number, or ``never``.
+StaleAfter = Annotated[float, Field(gt=0)] | Literal["never"]
+#: A topic signal that has not been updated for this long is drawn stale (Sparkplug metrics
+#: are reported on change, and their births and deaths say whether they are current).
+DEFAULT_STALE_AFTER = 30.0
 Units = Literal["m", "mm", "cm", "in", "ft"]
 
 
@@ -74,7 +79,7 @@ class SignalSpec(_Strict):
     map: dict[str, float] | None = None  # enum-like text -> number, e.g. {RUNNING: 1}
     qos: Literal[0, 1, 2] = 0
     time_field: str | None = None  # JSON path of the sample time (epoch s or ms)
-    stale_after: float | None = Field(None, gt=0)  # seconds; default: the twin's
+    stale_after: StaleAfter | None = None  # seconds or "never"; default: the twin's
     availability: AvailabilitySpec | None = None
     unit: str = ""
     description: str = ""
@@ -221,7 +226,7 @@ class TwinSpec(_Strict):
 
     twin: Annotated[str, Field(min_length=1)]
     broker: BrokerSpec = BrokerSpec()
-    stale_after: float | None = Field(None, gt=0)  # seconds without an update -> stale
+    stale_after: StaleAfter | None = None  # seconds without an update -> stale (or "never")
     parts: list[PartSpec] = Field(min_length=1)
     signals: dict[str, SignalSpec] = {}
     bindings: list[BindingSpec] = []
