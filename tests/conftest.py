@@ -25,15 +25,21 @@ def mesh_cache(tmp_path_factory):
     yield folder
 
 
-@pytest.fixture
-def mosquitto(tmp_path):
-    """A Mosquitto broker on a free loopback port; yields its URL."""
+def start_mosquitto(folder: Path) -> tuple[str, subprocess.Popen]:
+    """Start Mosquitto on a free loopback port; its URL and process."""
     port = free_port()
-    conf = tmp_path / "mosquitto.conf"
+    conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
     proc = subprocess.Popen([mosquitto_path(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, process=proc)
-    yield f"mqtt://127.0.0.1:{port}"
+    return f"mqtt://127.0.0.1:{port}", proc
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    """A Mosquitto broker on a free loopback port; yields its URL."""
+    url, proc = start_mosquitto(tmp_path)
+    yield url
     proc.terminate()
     proc.wait(timeout=5)
 

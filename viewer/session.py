@@ -74,11 +74,14 @@ class Session:
         notice = self.feed.worker.check() if self.feed else None
         self.problems = [notice] if notice else []
         status = self.status
-        self.state.set_link(status.state == "live", status.since)
+        link = (status.state == "live", status.since)
+        link_changed = link != (self.state.link_up, self.state.link_since)
+        self.state.set_link(*link)
         dirty = self.feed.take() if self.feed else set()
-        if now - self._qualities_at >= QUALITY_PERIOD_S:
-            # Quality changes with time alone (stale), so all of it is looked at a few
-            # times a second; what changed in between is looked at as it arrives.
+        if link_changed or now - self._qualities_at >= QUALITY_PERIOD_S:
+            # Quality changes with time alone (stale) and with the connection, so all of it
+            # is looked at a few times a second and at once when the connection changes;
+            # what changed in between is looked at as it arrives.
             self._qualities_at = now
             names = None
         else:

@@ -10,7 +10,7 @@ import pytest
 import pyvista as pv
 
 from overlays.colormap import ColourRule, untrusted
-from tests.conftest import make_test_machine, wait_until
+from tests.conftest import Publisher, make_test_machine, start_mosquitto, wait_until
 from viewer.session import Session
 from viewer.twin.loader import load_twin
 
@@ -150,3 +150,31 @@ def test_watch_can_speak_mqtt5_when_told_on_the_command_line(tmp_path):
         broker.terminate()
         broker.wait()
     assert "(p5," in log.read_text()  # Mosquitto logs the protocol of each new client
+
+
+def test_a_lost_broker_makes_every_value_untrusted_at_once(rig_twin, tmp_path):
+    url, broker = start_mosquitto(tmp_path)
+    plotter = pv.Plotter(off_screen=True, window_size=(300, 200))
+    session = Session(load_twin(rig_twin), plotter, url)  # the rig's default stale_after: 30 s
+    session.start()
+    try:
+        publisher = Publisher(url)
+        publisher.send("rig/bearing", {"temperature": 60})
+        wait_until(lambda: _quality(session) == "live")
+        publisher.close()
+        broker.kill()  # kill -9
+        broker.wait()
+        wait_until(lambda: _quality(session) == "stale", timeout=3)  # not after 30 s
+        wait_until(lambda: _labels(session) == ["T 60.0 degC ⚠ stale"], timeout=2)
+    finally:
+        session.close()
+        plotter.close()
+
+
+def test_signals_go_stale_after_30_s_by_default_and_never_only_when_told(tmp_path):
+    make_test_machine(tmp_path)
+    twin = TWIN.replace("stale_after: 0.6\n", "").replace("    unit: degC\n", "    unit: degC\n    stale_after: never\n")
+    (tmp_path / "q.twin.yaml").write_text(twin.replace("bindings:", "  other: {topic: rig/other}\nbindings:"))
+    signals = load_twin(tmp_path / "q.twin.yaml").signals
+    assert signals["other"].stale_after == 30.0
+    assert signals["temp"].stale_after is None

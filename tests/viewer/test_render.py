@@ -1,15 +1,18 @@
 """What the user sees, offscreen: the scene and `twinview render` on real frames."""
 
+import re
+
 import numpy as np
 import pytest
 import pyvista as pv
 from PIL import Image
 
+from meshes.transforms import rotation, translation
 from overlays.colormap import NO_DATA_RGB, ColourRule
 from tests.pixels import colour_at, near, pixel_of, same_hue
 from viewer.cli import main
 from viewer.scene import LABEL_PERIOD_S, Scene
-from viewer.twin.loader import load_twin
+from viewer.twin.loader import TwinError, load_twin
 
 BEARING = (-0.25, -0.15, 0.35)  # front face centre of the test rig's bearing
 
@@ -136,3 +139,55 @@ def test_a_label_riding_on_a_moving_part_does_not_hold_the_part_back(rig_twin):
     assert same_hue(colour_at(plotter.screenshot(return_img=True), arm_mid), (40, 160, 60), tol=40)
     assert scene.label_texts()[1] == "arm 45"
     plotter.close()
+
+
+def test_an_angle_in_radians_turns_the_part_by_that_angle(rig_twin):
+    # 0.785398 rad is 45 degrees: the arm must stand where 45 degrees puts it, on screen too.
+    rig_twin.write_text(rig_twin.read_text().replace("angle: {topic: rig/arm/angle, unit: deg}",
+                                                     "angle: {topic: rig/arm/angle, unit: rad}"))
+    plotter = pv.Plotter(off_screen=True, window_size=(500, 400))
+    scene = Scene(plotter, load_twin(rig_twin))
+    scene.view("front")
+    arm_mid = pixel_of(plotter, (0.3 + 0.3 * 0.7071, -0.045, 0.2 + 0.3 * 0.7071))
+    scene.sync({"temp": None, "angle": np.pi / 4}, {"angle"}, dt=0.03)
+    assert np.allclose(scene.parts.joints["arm"], rotation(45.0, (0, 1, 0)))
+    plotter.render()
+    assert same_hue(colour_at(plotter.screenshot(return_img=True), arm_mid), (40, 160, 60), tol=40)
+    plotter.close()
+
+
+@pytest.mark.parametrize("kind, unit, value, expected", [
+    ("translate", "mm", 250.0, translation((0, 0.25, 0))),
+    ("translate", "in", 10.0, translation((0, 0.254, 0))),
+    ("rotate", "turn", 0.25, rotation(90.0, (0, 1, 0))),
+    ("rotate", "%", 50.0, rotation(50.0, (0, 1, 0))),  # a plain number: scale says what it means
+])
+def test_motion_bindings_convert_the_signals_unit(rig_twin, kind, unit, value, expected):
+    rig_twin.write_text(rig_twin.read_text().replace("unit: deg}", f"unit: '{unit}'}}").replace(
+        "{rotate: arm, signal: angle}", f"{{{kind}: arm, signal: angle}}"))
+    plotter = pv.Plotter(off_screen=True, window_size=(100, 100))
+    scene = Scene(plotter, load_twin(rig_twin))
+    scene.sync({"temp": None, "angle": value}, {"angle"}, dt=0.03)
+    assert np.allclose(scene.parts.joints["arm"], expected)
+    plotter.close()
+
+
+def test_a_spin_in_hertz_turns_sixty_times_a_minute_per_hertz(rig_twin):
+    rig_twin.write_text(rig_twin.read_text().replace("unit: deg}", "unit: Hz}").replace(
+        "{rotate: arm, signal: angle}", "{spin: arm, signal: angle}"))
+    plotter = pv.Plotter(off_screen=True, window_size=(100, 100))
+    scene = Scene(plotter, load_twin(rig_twin))
+    scene.sync({"temp": None, "angle": 0.5}, {"angle"}, dt=0.5)  # 0.5 rev/s for 0.5 s: a quarter turn
+    assert np.allclose(scene.parts.joints["arm"], rotation(90.0, (0, 1, 0)))
+    plotter.close()
+
+
+@pytest.mark.parametrize("change, message", [
+    (("unit: deg}", "unit: degC}"), "a rotate binding needs an angle (deg, rad, turn) or a plain number, not 'degC'"),
+    (("{rotate: arm, signal: angle}", "{translate: arm, signal: angle}"), "a translate binding needs a length"),
+    (("{rotate: arm, signal: angle}", "{rotate: arm, signal: angle, unit: rad}"), "remove 'unit'"),
+])
+def test_a_motion_driven_by_the_wrong_kind_of_unit_is_a_load_error(rig_twin, change, message):
+    rig_twin.write_text(rig_twin.read_text().replace(*change))
+    with pytest.raises(TwinError, match=re.escape(message)):
+        load_twin(rig_twin)

@@ -44,3 +44,39 @@ def test_history_is_a_bounded_ring_oldest_first():
     assert len(values) == HISTORY
     assert values[0] == 5.0 and values[-1] == HISTORY + 4
     assert np.all(np.diff(times) > 0)
+
+
+def test_without_a_connection_nothing_is_live_and_old_values_are_last_known_after_it_returns():
+    state = TwinState(["t", "u"], stale_after={"t": None, "u": 30.0})  # t never goes stale by age
+    state.apply([Update("t", 20.0, 100.0), Update("u", 5.0, 100.0)])
+    state.set_link(True, since=50.0)
+    assert state.qualities(101.0) == {"t": "live", "u": "live"}
+    state.set_link(False, since=None)  # the broker is gone: at once, whatever stale_after says
+    assert state.qualities(101.5) == {"t": "stale", "u": "stale"}
+    state.set_link(True, since=110.0)  # back, but these values came before the new connection
+    assert state.qualities(111.0) == {"t": "last known", "u": "last known"}
+    state.apply([Update("t", 21.0, 112.0)])
+    assert state.qualities(112.5) == {"t": "live", "u": "last known"}
+
+
+def test_readers_never_see_a_half_applied_update():
+    import threading
+
+    state = TwinState(["t"])
+    stop = threading.Event()
+
+    def feed():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            state.apply([Update("t", float(n), float(n))], [DecodeError("t", "bad", float(n))])
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        for _ in range(20_000):
+            s = state.snapshot()["t"]
+            assert s.updates == s.errors and s.value in (None, float(s.updates))
+    finally:
+        stop.set()
+        writer.join()
