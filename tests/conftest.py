@@ -2,19 +2,58 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
+import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import paho.mqtt.client as mqtt
+import psutil
 import pytest
 import trimesh
 
+from overlays.labels import OPEN_LAYERS
 from viewer.live.broker import free_port, mosquitto_path, wait_for_port
+
+
+def _leftovers(threads_before: set, children_before: set) -> list[str]:
+    """What a test started and did not end: threads, child processes, label layers (with
+    their render observers), top-level Qt widgets."""
+    gc.collect()
+    found = [f"thread {t.name}" for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.pid not in children_before and child.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"process {child.pid} {' '.join(child.cmdline()[:3])}")
+        except psutil.NoSuchProcess:
+            pass
+    found += [f"label layer {layer!r} (not closed)" for layer in OPEN_LAYERS]
+    if "PySide6" in sys.modules:
+        from PySide6 import QtCore, QtWidgets
+
+        if QtWidgets.QApplication.instance() is not None:
+            QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+            found += [f"widget {w!r}" for w in QtWidgets.QApplication.topLevelWidgets()]
+    return found
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind():
+    """Fail a test that leaks threads, processes, label layers or windows: everything that
+    starts something has a close() that undoes it."""
+    threads_before = set(threading.enumerate())
+    children_before = {p.pid for p in psutil.Process().children(recursive=True)}
+    yield
+    deadline = time.monotonic() + 5  # threads that are ending (paho's, joined on a helper) get a moment
+    while (found := _leftovers(threads_before, children_before)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not found, f"left behind: {found}"
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
@@ -83,6 +85,9 @@ def _add_screenshot(parser) -> None:
 def main(argv=None) -> int:
     """Entry point of the ``twinview`` console script."""
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        # `kill` ends a command the way Ctrl+C does: its clean-up runs (the window sets its own).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         if getattr(args, "broker", None):
             parse_broker_url(args.broker)

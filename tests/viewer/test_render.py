@@ -23,6 +23,7 @@ def scene(rig_twin):
     scene = Scene(plotter, load_twin(rig_twin))
     scene.view("front")
     yield scene
+    scene.close()
     plotter.close()
 
 

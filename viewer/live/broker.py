@@ -1,11 +1,13 @@
 """An embedded MQTT broker for the demo: Mosquitto when installed, else amqtt.
 
 Either way the broker is a real MQTT server in a child process on a free loopback
-port, and :meth:`EmbeddedBroker.stop` ends it.
+port; :meth:`EmbeddedBroker.stop` ends it, and it ends with the viewer if the viewer is
+killed.
 """
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -13,6 +15,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from viewer.live.children import dying_with_parent
 
 
 def mosquitto_path() -> str | None:
@@ -68,14 +72,17 @@ class EmbeddedBroker:
         self._tmp = tempfile.TemporaryDirectory(prefix="twinview-broker-")
         if self.kind == "mosquitto":
             conf = Path(self._tmp.name) / "mosquitto.conf"
-            conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+            # `user`: run as whoever we are. Run as root, Mosquitto would otherwise switch to its
+            # own user, and the kernel forgets to end it with us when credentials change.
+            conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                            f"user {getpass.getuser()}\n")
             cmd = [mosquitto_path(), "-c", str(conf)]
         else:
             cmd = [sys.executable, "-m", "viewer.live.amqtt_broker", str(self.port)]
         # The broker's log goes to a file: a pipe nobody reads would fill up and stall it.
         log = Path(self._tmp.name) / "broker.log"
         with open(log, "wb") as out:
-            self._process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            self._process = subprocess.Popen(dying_with_parent(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
         try:
             wait_for_port(self.port, process=self._process)
         except (RuntimeError, TimeoutError) as exc:

@@ -78,17 +78,15 @@ class MqttSource:
         self.received = 0  # messages since start, for rates
         self._v5 = options.protocol == "5"
         persistent = options.client_id is not None
+        # TLS follows the URL actually used (a --broker override may change the scheme). Built
+        # before the client, which opens sockets of its own: a bad file must leave nothing open.
+        self._tls = _tls_context(options) if (options.tls is not None or is_tls_url(url)) else None
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=options.client_id or f"twinview-{uuid.uuid4().hex[:8]}",
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
             clean_session=None if self._v5 else not persistent,
         )
-        # TLS follows the URL actually used (a --broker override may change the scheme).
-        try:
-            self._tls = _tls_context(options) if (options.tls is not None or is_tls_url(url)) else None
-        except (OSError, ssl.SSLError) as exc:  # a TLS file that is missing or not PEM
-            raise SourceError(f"cannot set up TLS for {url}: {exc}") from None
         if self._tls is not None:
             self._client.tls_set_context(self._tls)
             self._client.tls_insecure_set(bool(options.tls and options.tls.insecure))
@@ -177,9 +175,9 @@ class MqttSource:
 
     def _finish(self) -> None:
         self._client.loop_stop()
-        sock = self._client.socket()  # paho leaves it open when it stopped mid-connect
-        if sock is not None:
-            sock.close()
+        # paho leaves its socket open when it stopped mid-connect, and its wake-up socket
+        # pair open until it is garbage collected: close them now.
+        self._client._reset_sockets()
 
     def drain(self) -> dict[str, tuple[bytes, float, bool]]:
         """Newest ``(payload, receive time, retained)`` per topic since the last drain."""
@@ -208,13 +206,24 @@ def _tls_context(options: BrokerSpec) -> ssl.SSLContext:
     """A client TLS context: the twin's CA (or the system's), its client certificate,
     and host name checks unless the twin explicitly says ``insecure``."""
     tls = options.tls
-    context = ssl.create_default_context(cafile=tls.ca if tls else None)
+    try:
+        context = ssl.create_default_context(cafile=tls.ca if tls else None)
+    except (OSError, ssl.SSLError) as exc:  # checked when the twin loads; the file may have changed since
+        raise SourceError(f"TLS ca {tls.ca}: not a readable PEM certificate file ({exc})") from None
     if tls is not None and tls.cert:
-        context.load_cert_chain(tls.cert, tls.key)
+        try:
+            context.load_cert_chain(tls.cert, tls.key, password=_no_passphrase)
+        except (OSError, ssl.SSLError) as exc:
+            raise SourceError(f"TLS cert {tls.cert} / key {tls.key}: cannot be used ({exc})") from None
     if tls is not None and tls.insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def _no_passphrase():
+    # Never prompt on the terminal: an encrypted key is an error, said when the twin loads.
+    raise ssl.SSLError("the key is encrypted with a passphrase")
 
 
 class SourceError(Exception):

@@ -29,8 +29,10 @@ def run_window(twin: Twin, broker_url: str | None = None, samples=None,
             window.grab_window().save(str(screenshot))
             window.close()
         QtCore.QTimer.singleShot(int(seconds * 1000), save_and_close)
-    # Let Ctrl+C in the terminal close the window: Python only sees signals between Qt events.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Ctrl+C in the terminal and `kill` close the window, which stops everything it started.
+    # Python only sees signals between Qt events: the keep-alive timer below makes those.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.close())
     keepalive = QtCore.QTimer()
     keepalive.start(200)
     keepalive.timeout.connect(lambda: None)

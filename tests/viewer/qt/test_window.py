@@ -1,6 +1,7 @@
 """The main window on a real (virtual) display, fed by a real broker."""
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -279,3 +280,69 @@ def test_a_missing_password_is_asked_for_once_and_never_written(qtbot, rig_twin,
         win.close()
         broker.terminate()
         broker.wait()
+
+
+def test_reopening_twins_leaves_exactly_one_scene_in_the_view(window, rig_twin, qtbot):
+    from overlays.labels import OPEN_LAYERS
+
+    renderer = window.plotter.renderer
+    actors, props2d = len(renderer.actors), renderer.GetViewProps().GetNumberOfItems()
+    for _ in range(3):
+        assert window.open_path(rig_twin)
+    assert len(OPEN_LAYERS) == 1  # the label layer (and its render observer) of the scene shown
+    assert (len(renderer.actors), renderer.GetViewProps().GetNumberOfItems()) == (actors, props2d)
+    qtbot.waitUntil(lambda: window.session.status.state == "live", timeout=10000)
+
+
+def test_a_twin_whose_tls_file_is_not_pem_is_refused_and_the_view_kept(window, rig_twin, qtbot, monkeypatch):
+    (rig_twin.parent / "ca.pem").write_text("this is not a certificate\n")
+    bad = rig_twin.parent / "tls.twin.yaml"
+    bad.write_text(rig_twin.read_text().replace("broker: mqtt://127.0.0.1:1", "broker: {url: 'mqtts://127.0.0.1:1', tls: {ca: ca.pem}}")
+                   .replace("twin: Test rig", "twin: TLS rig"))
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    old = window.session
+    # the checker refuses the file; if a file changed after the check, the session refuses it
+    assert not window.open_path(bad)
+    assert window.session is old and old.status.state == "live"  # still connected, still drawn
+    assert window.windowTitle().startswith("Test rig")
+    assert "ca.pem" in shown[0]
+
+
+def test_a_dead_live_feed_is_shown_in_a_banner_and_restarted(window, publisher, qtbot, monkeypatch):
+    decode = window.session.ingest.decode
+
+    def dies(*args, **kwargs):
+        monkeypatch.setattr(window.session.ingest, "decode", decode)
+        raise SystemExit("decoder bug")  # escapes every handler a step has
+
+    monkeypatch.setattr(window.session.ingest, "decode", dies)
+    qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+    assert "live feed stopped (SystemExit: decoder bug) and was restarted" in window.banner.text()
+    publisher.send("rig/bearing", {"temperature": 55.5})
+    qtbot.waitUntil(lambda: window.session.state.values()["temp"] == 55.5, timeout=5000)
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_the_demos_broker_ends_with_the_demo_however_it_ends(tmp_path, how):
+    import psutil
+
+    from tests.conftest import wait_until
+
+    demo = subprocess.Popen([sys.executable, "-m", "viewer.cli", "demo"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        def broker():
+            found = [p for p in psutil.Process(demo.pid).children(recursive=True) if "mosquitto" in p.name()]
+            return found[0] if found else None
+
+        wait_until(lambda: broker() is not None, timeout=60)
+        mosquitto = broker()
+        wait_until(lambda: any(c.laddr.port for c in mosquitto.net_connections()), timeout=30)
+        demo.send_signal(how)
+        demo.wait(timeout=30)
+        assert psutil.wait_procs([mosquitto], timeout=10)[1] == []  # nothing still alive
+    finally:
+        demo.kill()
+        demo.wait()
+        demo.stderr.close()
