@@ -69,9 +69,9 @@ def _add_protocol(parser) -> None:
     parser.add_argument("--mqtt", choices=["3.1.1", "5"], help="override the twin's MQTT protocol version")
 
 
-def _load(args):
+def _load(args, geometry: bool = True):
     """The twin named on the command line, with the protocol override applied."""
-    twin = load_twin(args.twin, allow_outside=args.allow_outside)
+    twin = load_twin(args.twin, allow_outside=args.allow_outside, geometry=geometry)
     if getattr(args, "mqtt", None) and twin.broker is not None:
         twin.broker = twin.broker.model_copy(update={"protocol": args.mqtt})
     return twin
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
         if args.command == "watch":
             from viewer.watch import watch
 
-            twin = _load(args)
+            twin = _load(args, geometry=False)  # text only: no meshes, no VTK
             watch(twin, args.broker, args.json, args.seconds, password=password_for(twin.broker))
             return 0
         if args.command == "render":
@@ -110,13 +110,14 @@ def main(argv=None) -> int:
             twin = _load(args)
             report = render_twin(twin, str(args.output), args.seconds, args.size, args.broker,
                                  password_for(twin.broker))
-            missing = [name for name, v in report.values.items() if v is None]
             print(f"wrote {args.output} ({report.status})")
-            if not report.connected:
+            if report.qualities and not report.connected:
                 print(f"broker not reachable: drawn with no data ({report.status})", file=sys.stderr)
-            elif missing:
-                print(f"no data for: {', '.join(missing)}", file=sys.stderr)
-            return 0
+            else:
+                for name, quality in report.qualities.items():
+                    if quality != "live":
+                        print(f"not live: {name} ({quality})", file=sys.stderr)
+            return report.exit_status
         _require_display()
         from viewer.qt.app import run_demo, run_window
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyvista as pv
 
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
 from viewer.twin.loader import Twin
+
+
+#: Exit statuses of ``twinview render``, for scripts (1 and 2: errors in the files or arguments).
+EXIT_LIVE, EXIT_NO_BROKER, EXIT_NOT_ALL_LIVE = 0, 3, 4
 
 
 @dataclass
@@ -21,6 +25,14 @@ class RenderReport:
     connected: bool
     values: dict[str, float | None]
     status: str
+    qualities: dict[str, str] = field(default_factory=dict)  # of every signal, when the frame was taken
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every signal was live, 3 without a broker, 4 when some were not live."""
+        if self.qualities and not self.connected:
+            return EXIT_NO_BROKER
+        return EXIT_LIVE if all(q == "live" for q in self.qualities.values()) else EXIT_NOT_ALL_LIVE
 
 
 def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
@@ -52,4 +64,5 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
         if session is not None:
             session.close()
         plotter.close()
-    return RenderReport(out, connected, session.state.values(), status)
+    qualities = session.state.qualities(time.time())
+    return RenderReport(out, connected, dict(session.state.values()), status, qualities)

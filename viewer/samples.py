@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+_HERE = Path(__file__).resolve().parent
+# Installed, the folder is viewer/resources; in a source checkout, resources/ beside viewer/.
+RESOURCES = next(p for p in (_HERE / "resources", _HERE.parent / "resources") if p.is_dir())
 
 #: Demo name -> twin file.
 SAMPLES = {

@@ -178,3 +178,15 @@ def test_signals_go_stale_after_30_s_by_default_and_never_only_when_told(tmp_pat
     signals = load_twin(tmp_path / "q.twin.yaml").signals
     assert signals["other"].stale_after == 30.0
     assert signals["temp"].stale_after is None
+
+
+def test_watch_reads_no_mesh_and_loads_no_3d_library(tmp_path, mosquitto):
+    (tmp_path / "rig.glb").write_bytes(b"glTF not really")  # would fail to load, were it read
+    (tmp_path / "q.twin.yaml").write_text(TWIN)
+    code = ("import sys\nfrom viewer.cli import main\n"
+            f"assert main(['watch', {str(tmp_path / 'q.twin.yaml')!r}, '--broker', {mosquitto!r}, '--seconds', '0.5']) == 0\n"
+            "loaded = sorted(m for m in ('vtk', 'vtkmodules', 'pyvista', 'PySide6') if m in sys.modules)\n"
+            "assert not loaded, loaded\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "connection=live" in result.stdout

@@ -93,9 +93,18 @@ def test_render_command_draws_live_values(rig_twin, mosquitto, publisher, tmp_pa
     assert yellowish.sum() > 500  # the bearing at inferno's hot end
 
 
+def test_render_says_in_its_exit_status_when_not_every_signal_was_live(rig_twin, mosquitto, publisher,
+                                                                        tmp_path, capsys):
+    publisher.send("rig/bearing", {"temperature": 50}, retain=True)  # a retained copy: last known
+    assert main(["render", str(rig_twin), "-o", str(tmp_path / "x.png"), "--seconds", "0.5",
+                 "--broker", mosquitto, "--size", "200x150"]) == 4
+    err = capsys.readouterr().err
+    assert "not live: temp (last known)" in err and "not live: angle (no data)" in err
+
+
 def test_render_without_a_broker_still_draws_the_machine(rig_twin, tmp_path, capsys):
     out = tmp_path / "shot.png"
-    assert main(["render", str(rig_twin), "-o", str(out), "--seconds", "0.3", "--size", "400x300"]) == 0
+    assert main(["render", str(rig_twin), "-o", str(out), "--seconds", "0.3", "--size", "400x300"]) == 3
     assert "broker not reachable" in capsys.readouterr().err
     image = np.asarray(Image.open(out))[..., :3].astype(int)
     background = image[5, -5]

@@ -92,7 +92,7 @@ class Twin:
         return np.asarray(axis, float), np.asarray(pivot, float)
 
 
-def load_twin(path, allow_outside: bool = False) -> Twin:
+def load_twin(path, allow_outside: bool = False, geometry: bool = True) -> Twin:
     """Load and check a twin file.
 
     Parameters
@@ -101,6 +101,9 @@ def load_twin(path, allow_outside: bool = False) -> Twin:
         The twin YAML file.
     allow_outside : bool
         Let mesh paths leave the twin file's folder.
+    geometry : bool
+        Load the meshes. Without them (for text-only commands such as ``watch``) the
+        twin has an empty assembly and part names are not checked.
 
     Raises
     ------
@@ -127,7 +130,7 @@ def load_twin(path, allow_outside: bool = False) -> Twin:
     except ValidationError as exc:
         raise TwinError([_problem_from_pydantic(label, lines, e) for e in exc.errors()]) from None
 
-    checker = _Checker(path, label, lines, allow_outside)
+    checker = _Checker(path, label, lines, allow_outside, geometry)
     twin = checker.build(spec)
     if checker.problems:
         raise TwinError(checker.problems)
@@ -164,10 +167,10 @@ def _problem_from_pydantic(label: str, lines: Lines, error: dict) -> Problem:
 class _Checker:
     """Cross-checks a validated spec and builds the twin, collecting problems."""
 
-    def __init__(self, path: Path, label: str, lines: Lines, allow_outside: bool):
+    def __init__(self, path: Path, label: str, lines: Lines, allow_outside: bool, geometry: bool = True):
         self.folder = path.parent.resolve()
         self.path, self.label, self.lines = path, label, lines
-        self.allow_outside = allow_outside
+        self.allow_outside, self.geometry = allow_outside, geometry
         self.problems: list[Problem] = []
 
     def error(self, loc: tuple, message: str) -> None:
@@ -175,7 +178,7 @@ class _Checker:
 
     def build(self, spec: TwinSpec) -> Twin:
         self.stale_after = spec.stale_after
-        assembly, joints, notes = self._parts(spec.parts)
+        assembly, joints, notes = self._parts(spec.parts) if self.geometry else (Assembly(), {}, [])
         signals = self._signals(spec.signals)
         conversions = self._bindings(spec.bindings, assembly, signals)
         self._simulation(spec)
@@ -277,7 +280,7 @@ class _Checker:
                 self._motion_unit(loc, b, signals.get(b.signal), conversions)
             else:
                 self._display_units(loc, b, signals, conversions)
-            if b.part not in assembly:
+            if self.geometry and b.part not in assembly:
                 self.error(loc + (b.kind,), f"unknown part {b.part!r}{_suggest(b.part, assembly.parts)}")
             if b.signal is not None and b.signal not in signals:
                 self.error(loc + ("signal",), f"unknown signal {b.signal!r}{_suggest(b.signal, signals)}")
