@@ -161,6 +161,41 @@ def test_data_by_alias_resolves_to_names():
     assert events.problems == []
 
 
+def untyped(topic, payload):
+    """A data message as many edge nodes send it: no datatype, the birth gave it (spec)."""
+    message = decode_payload(payload)
+    for metric in message.metrics:
+        metric.ClearField("datatype")
+    return topic, message.SerializeToString()
+
+
+@pytest.mark.parametrize("datatype, value", [(DataType.Int8, -100), (DataType.Int16, -1000),
+                                             (DataType.Int32, -100_000), (DataType.Int64, -1000),
+                                             (DataType.Int64, -2**63)])
+def test_signed_data_without_a_datatype_is_read_with_the_births(datatype, value):
+    host = SparkplugHost()
+    birth = [{"name": "bdSeq", "datatype": DataType.UInt64, "value": 0},
+             {"name": "m", "alias": 5, "datatype": datatype, "value": 0}]
+    host.feed(EdgeNode.topic("NBIRTH"), encode_payload(birth, 0), T0)
+    for seq, by in enumerate(({"alias": 5}, {"name": "m"}), start=1):
+        data = encode_payload([{**by, "datatype": datatype, "value": value}], seq)
+        assert host.feed(*untyped(EdgeNode.topic("NDATA"), data), T0).values == [(key("m"), float(value), T0)]
+
+
+def test_a_rebirth_replaces_the_datatypes_of_the_birth_before():
+    edge = EdgeNode()
+    host = born_host(edge, "press")  # count: Int32
+    data = untyped(*edge.ddata("press", alias=11, value=-1, datatype=DataType.Int32))
+    assert host.feed(*data, T0).values[0][1] == -1
+    edge.DEVICE_METRICS = {"press": [("count", 11, DataType.UInt32, 0)]}
+    host.feed(*edge.dbirth("press"), T0)
+    data = untyped(*edge.ddata("press", alias=11, value=2**32 - 1, datatype=DataType.UInt32))
+    assert host.feed(*data, T0).values[0][1] == 2**32 - 1
+    edge.NODE_METRICS = [("temperature", 1, DataType.Int8, 0)]
+    host.feed(*edge.nbirth(), T0)
+    assert host.feed(*untyped(*edge.ndata(alias=1, value=-2, datatype=DataType.Int8)), T0).values[0][1] == -2
+
+
 def test_strings_give_no_number():
     host = SparkplugHost()
     metrics = [{"name": "bdSeq", "datatype": DataType.UInt64, "value": 0},
