@@ -1,5 +1,7 @@
 """Sparkplug B: the payload codec and the host-application rules, driven by a scripted edge node."""
 
+import math
+
 import pytest
 
 from viewer.live.sparkplug import (
@@ -444,3 +446,18 @@ def test_ssl_urls_mean_tls_and_an_override_to_plain_mqtt_does_not():
     options = BrokerSpec(url="mqtts://plant")
     assert MqttSource("ssl://plant:8883", ["t"], options)._tls is not None
     assert MqttSource("mqtt://127.0.0.1:1883", ["t"], options)._tls is None
+
+
+@pytest.mark.parametrize("datatype", [DataType.Float, DataType.Double])
+def test_nan_and_infinite_metric_values_are_errors_and_the_last_good_value_stays(datatype):
+    from viewer.state import TwinState
+
+    ingest = _ingest(("heat", NODE, "temperature", None))
+    state = TwinState(ingest.signals)
+    edge = EdgeNode()
+    state.apply_decoded(ingest.decode({}, [(*edge.nbirth(), T0)], now=T0))
+    for bad in (math.nan, math.inf, -math.inf):
+        decoded = ingest.decode({}, [(*edge.ndata(value=bad, datatype=datatype), T0)], now=T0)
+        state.apply_decoded(decoded)
+        assert decoded.updates == [] and [e.reason for e in decoded.errors] == [f"not a finite number: {bad}"]
+    assert (state.signals["heat"].value, state.signals["heat"].errors) == (21.5, 3)

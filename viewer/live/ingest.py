@@ -128,6 +128,7 @@ class Ingest:
                     try:
                         if value is None:
                             raise PayloadError("the metric's value is not a number")
+                        value = to_number(value)  # NaN and infinities are refused, as in JSON
                         if signal.expr is not None:
                             value = to_number(signal.expr({"value": value}))
                     except (PayloadError, ArithmeticError, ValueError, TypeError) as exc:
