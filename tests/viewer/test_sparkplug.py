@@ -7,6 +7,7 @@ import pytest
 from viewer.live.sparkplug import (
     SPB_PREFIX,
     DataType,
+    HostEvents,
     SparkplugError,
     SparkplugHost,
     SpTopic,
@@ -282,6 +283,20 @@ def test_reorder_timeout_is_also_checked_when_data_arrives():
     edge._seq()
     host.feed(*edge.ndata(), T0)
     assert len(host.feed(*edge.ndata(), T0 + 2.5).commands) == 1
+
+
+def test_dropped_messages_are_a_problem_and_a_rebirth_request_at_once():
+    edge = EdgeNode()
+    host = born_host(edge, rebirth_after=2.0)
+    for _ in range(3):
+        edge._seq()  # dropped before the host saw them
+    events = host.lost(edge.topic("NDATA"), 3, T0)
+    assert events.problems == [f"{edge.topic('NDATA')}: 3 Sparkplug messages dropped: the viewer fell behind"]
+    assert len(events.commands) == 1
+    events = host.feed(*edge.ndata(), T0 + 0.1)  # no gap to wait for: they are known to be lost
+    assert events.values and (events.problems, events.commands) == ([], [])
+    assert host.tick(T0 + 5.0).commands == []
+    assert host.lost(edge.topic("NCMD"), 1, T0 + 5.0) == HostEvents()  # commands carry no state
 
 
 def test_unknown_alias_and_unborn_metric_are_problems():

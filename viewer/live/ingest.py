@@ -119,7 +119,9 @@ class Ingest:
 
     def _sparkplug(self, ordered, now: float, out: Decoded) -> None:
         """Feed the Sparkplug host; map its metric events onto the twin's signals."""
-        events = [self._host.feed(topic, payload, t) for topic, payload, t in ordered]
+        # A count instead of a payload: that many messages were dropped, the source fell behind.
+        events = [self._host.lost(topic, payload, t) if isinstance(payload, int) else self._host.feed(topic, payload, t)
+                  for topic, payload, t in ordered]
         events.append(self._host.tick(now))
         for ev in events:
             for key, value, t in ev.values:

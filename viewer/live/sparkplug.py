@@ -328,6 +328,25 @@ class SparkplugHost:
                 self._data(nid, node, device, msg, now, events, topic)
         return events
 
+    def lost(self, topic: str, count: int, now: float) -> HostEvents:
+        """Note ``count`` messages on ``topic`` that were dropped before the host saw them.
+
+        A gap no late arrival will fill: sequence tracking starts again from the next message
+        and a rebirth is requested at once, since births or aliases may be among the lost.
+        """
+        events = self.tick(now)
+        t = parse_topic(topic)
+        if t is None or t.message_type in ("STATE", "NCMD", "DCMD"):  # nothing a host tracks
+            return events
+        events.problems.append(f"{topic}: {count} Sparkplug message{'s' if count > 1 else ''} dropped: "
+                               "the viewer fell behind")
+        node = self._nodes.get((t.group, t.node))
+        if node is not None:
+            node.expected_seq, node.gap_deadline = None, None
+            node.missing.clear()
+        self._request_rebirth((t.group, t.node), now, events)
+        return events
+
     def tick(self, now: float) -> HostEvents:
         """Request a rebirth from nodes whose missing sequence numbers did not come in time."""
         events = HostEvents()
