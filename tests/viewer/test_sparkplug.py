@@ -1,10 +1,13 @@
 """Sparkplug B: the payload codec and the host-application rules, driven by a scripted edge node."""
 
+import math
+
 import pytest
 
 from viewer.live.sparkplug import (
     SPB_PREFIX,
     DataType,
+    HostEvents,
     SparkplugError,
     SparkplugHost,
     SpTopic,
@@ -161,6 +164,41 @@ def test_data_by_alias_resolves_to_names():
     assert events.problems == []
 
 
+def untyped(topic, payload):
+    """A data message as many edge nodes send it: no datatype, the birth gave it (spec)."""
+    message = decode_payload(payload)
+    for metric in message.metrics:
+        metric.ClearField("datatype")
+    return topic, message.SerializeToString()
+
+
+@pytest.mark.parametrize("datatype, value", [(DataType.Int8, -100), (DataType.Int16, -1000),
+                                             (DataType.Int32, -100_000), (DataType.Int64, -1000),
+                                             (DataType.Int64, -2**63)])
+def test_signed_data_without_a_datatype_is_read_with_the_births(datatype, value):
+    host = SparkplugHost()
+    birth = [{"name": "bdSeq", "datatype": DataType.UInt64, "value": 0},
+             {"name": "m", "alias": 5, "datatype": datatype, "value": 0}]
+    host.feed(EdgeNode.topic("NBIRTH"), encode_payload(birth, 0), T0)
+    for seq, by in enumerate(({"alias": 5}, {"name": "m"}), start=1):
+        data = encode_payload([{**by, "datatype": datatype, "value": value}], seq)
+        assert host.feed(*untyped(EdgeNode.topic("NDATA"), data), T0).values == [(key("m"), float(value), T0)]
+
+
+def test_a_rebirth_replaces_the_datatypes_of_the_birth_before():
+    edge = EdgeNode()
+    host = born_host(edge, "press")  # count: Int32
+    data = untyped(*edge.ddata("press", alias=11, value=-1, datatype=DataType.Int32))
+    assert host.feed(*data, T0).values[0][1] == -1
+    edge.DEVICE_METRICS = {"press": [("count", 11, DataType.UInt32, 0)]}
+    host.feed(*edge.dbirth("press"), T0)
+    data = untyped(*edge.ddata("press", alias=11, value=2**32 - 1, datatype=DataType.UInt32))
+    assert host.feed(*data, T0).values[0][1] == 2**32 - 1
+    edge.NODE_METRICS = [("temperature", 1, DataType.Int8, 0)]
+    host.feed(*edge.nbirth(), T0)
+    assert host.feed(*untyped(*edge.ndata(alias=1, value=-2, datatype=DataType.Int8)), T0).values[0][1] == -2
+
+
 def test_strings_give_no_number():
     host = SparkplugHost()
     metrics = [{"name": "bdSeq", "datatype": DataType.UInt64, "value": 0},
@@ -245,6 +283,20 @@ def test_reorder_timeout_is_also_checked_when_data_arrives():
     edge._seq()
     host.feed(*edge.ndata(), T0)
     assert len(host.feed(*edge.ndata(), T0 + 2.5).commands) == 1
+
+
+def test_dropped_messages_are_a_problem_and_a_rebirth_request_at_once():
+    edge = EdgeNode()
+    host = born_host(edge, rebirth_after=2.0)
+    for _ in range(3):
+        edge._seq()  # dropped before the host saw them
+    events = host.lost(edge.topic("NDATA"), 3, T0)
+    assert events.problems == [f"{edge.topic('NDATA')}: 3 Sparkplug messages dropped: the viewer fell behind"]
+    assert len(events.commands) == 1
+    events = host.feed(*edge.ndata(), T0 + 0.1)  # no gap to wait for: they are known to be lost
+    assert events.values and (events.problems, events.commands) == ([], [])
+    assert host.tick(T0 + 5.0).commands == []
+    assert host.lost(edge.topic("NCMD"), 1, T0 + 5.0) == HostEvents()  # commands carry no state
 
 
 def test_unknown_alias_and_unborn_metric_are_problems():
@@ -409,3 +461,18 @@ def test_ssl_urls_mean_tls_and_an_override_to_plain_mqtt_does_not():
     options = BrokerSpec(url="mqtts://plant")
     assert MqttSource("ssl://plant:8883", ["t"], options)._tls is not None
     assert MqttSource("mqtt://127.0.0.1:1883", ["t"], options)._tls is None
+
+
+@pytest.mark.parametrize("datatype", [DataType.Float, DataType.Double])
+def test_nan_and_infinite_metric_values_are_errors_and_the_last_good_value_stays(datatype):
+    from viewer.state import TwinState
+
+    ingest = _ingest(("heat", NODE, "temperature", None))
+    state = TwinState(ingest.signals)
+    edge = EdgeNode()
+    state.apply_decoded(ingest.decode({}, [(*edge.nbirth(), T0)], now=T0))
+    for bad in (math.nan, math.inf, -math.inf):
+        decoded = ingest.decode({}, [(*edge.ndata(value=bad, datatype=datatype), T0)], now=T0)
+        state.apply_decoded(decoded)
+        assert decoded.updates == [] and [e.reason for e in decoded.errors] == [f"not a finite number: {bad}"]
+    assert (state.signals["heat"].value, state.signals["heat"].errors) == (21.5, 3)

@@ -14,6 +14,8 @@ from viewer.live.mqtt import MqttSource
 from viewer.live.sparkplug import SPB_PREFIX, SparkplugError, SparkplugHost, decode_payload, metric_value, parse_topic
 
 PAYLOAD_SHOWN = 200  # bytes of a payload kept for display
+# At most this many topics and Sparkplug metrics are kept: a busy broker has far more.
+MAX_TOPICS = MAX_METRICS = 10_000
 
 
 @dataclass
@@ -38,7 +40,8 @@ def twin_prefixes(topics) -> list[str]:
 
 
 class TopicCatalog(MqttSource):
-    """Subscribes to ``filters`` and keeps statistics of every topic seen.
+    """Subscribes to ``filters`` and keeps statistics of every topic seen, up to
+    :attr:`max_topics` topics and :attr:`max_metrics` Sparkplug metrics.
 
     Parameters are those of :class:`~viewer.live.mqtt.MqttSource`; ``topics`` are
     filters (``+`` and ``#`` allowed).
@@ -46,45 +49,72 @@ class TopicCatalog(MqttSource):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.max_topics, self.max_metrics = MAX_TOPICS, MAX_METRICS
         self.stats: dict[str, TopicStats] = {}
         self.metrics: dict[tuple, tuple[float | None, float]] = {}  # Sparkplug key -> (value, time)
+        # Seen beyond the limits, not kept: names only to count them once, themselves bounded.
+        self._unshown_topics: set[str] = set()
+        self._unshown_metrics: set[tuple] = set()
         self._host = SparkplugHost()  # its own: browsing must not disturb the twin's host
         self._stats_lock = threading.Lock()
 
     def _on_message(self, client, userdata, message):
         now = time.time()
+        # Decoding is the slow part: outside the lock, so snapshot() never keeps the UI waiting.
+        # The host is only used here, on the network thread.
+        topic = message.topic
+        metrics = self._browse_sparkplug(topic, message.payload, now) if topic.startswith(SPB_PREFIX) else []
         with self._stats_lock:
-            s = self.stats.get(message.topic)
-            if s is None:
-                s = self.stats[message.topic] = TopicStats(first=now)
-            s.payload = message.payload[:PAYLOAD_SHOWN]
-            s.count += 1
-            s.last = now
-            s.retained = bool(message.retain)
-            if message.topic.startswith(SPB_PREFIX):
-                self._browse_sparkplug(message.topic, message.payload, now)
+            s = self.stats.get(topic)
+            if s is None and _room(self.stats, topic, self.max_topics, self._unshown_topics):
+                s = self.stats[topic] = TopicStats(first=now)
+            if s is not None:
+                s.payload = message.payload[:PAYLOAD_SHOWN]
+                s.count += 1
+                s.last = now
+                s.retained = bool(message.retain)
+            for key, value in metrics:
+                if _room(self.metrics, key, self.max_metrics, self._unshown_metrics):
+                    self.metrics[key] = value
 
-    def _browse_sparkplug(self, topic: str, payload: bytes, now: float) -> None:
+    def _browse_sparkplug(self, topic: str, payload: bytes, now: float) -> list[tuple[tuple, tuple]]:
         """Metrics by name once the node's birth was seen; before that (a node already
         running when browsing began) by name or alias as the data carries them. A
         browser never asks a plant's node for a rebirth."""
         events = self._host.feed(topic, payload, now)
-        for key, value, t in events.values:
-            self.metrics[key] = (value, t)
+        metrics = [(key, (value, t)) for key, value, t in events.values]
         where = parse_topic(topic)
         if where is None or events.values or where.message_type not in ("NDATA", "DDATA"):
-            return
+            return metrics
         try:
             for metric in decode_payload(payload).metrics:
                 name = metric.name or f"alias {metric.alias}"
                 value = metric_value(metric)
                 number = float(value) if isinstance(value, (int, float, bool)) else None
-                self.metrics[(where.group, where.node, where.device, name)] = (number, now)
+                metrics.append(((where.group, where.node, where.device, name), (number, now)))
         except SparkplugError:
             pass
+        return metrics
 
     def snapshot(self) -> tuple[dict[str, TopicStats], dict[tuple, tuple[float | None, float]]]:
         """Copies of the topic statistics and the Sparkplug metrics, for the UI thread."""
         with self._stats_lock:
             stats = {t: TopicStats(s.payload, s.count, s.first, s.last, s.retained) for t, s in self.stats.items()}
             return stats, dict(self.metrics)
+
+    def unshown(self) -> tuple[int, int]:
+        """How many topics and metrics were seen beyond the limits and are not kept.
+
+        Each count stops at its limit (:attr:`max_topics`, :attr:`max_metrics`): there may be more.
+        """
+        with self._stats_lock:
+            return len(self._unshown_topics), len(self._unshown_metrics)
+
+
+def _room(table: dict, key, limit: int, unshown: set) -> bool:
+    """Whether ``key`` is in ``table`` or fits in it; if not, it is counted in ``unshown``."""
+    if key in table or len(table) < limit:
+        return True
+    if len(unshown) < limit:
+        unshown.add(key)
+    return False

@@ -132,7 +132,9 @@ class Ingest:
 
     def _sparkplug(self, ordered, now: float, out: Decoded) -> None:
         """Feed the Sparkplug host; map its metric events onto the twin's signals."""
-        events = [self._host.feed(topic, payload, t) for topic, payload, t in ordered]
+        # A count instead of a payload: that many messages were dropped, the source fell behind.
+        events = [self._host.lost(topic, payload, t) if isinstance(payload, int) else self._host.feed(topic, payload, t)
+                  for topic, payload, t in ordered]
         events.append(self._host.tick(now))
         for ev in events:
             for key, value, t in ev.values:
@@ -141,6 +143,7 @@ class Ingest:
                     try:
                         if value is None:
                             raise PayloadError("the metric's value is not a number")
+                        value = to_number(value)  # NaN and infinities are refused, as in JSON
                         if signal.expr is not None:
                             value = to_number(signal.expr({"value": value}))
                     except (PayloadError, ArithmeticError, ValueError, TypeError) as exc:

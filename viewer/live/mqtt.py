@@ -73,6 +73,8 @@ class MqttSource:
         self._lock = threading.Lock()  # guards _latest, received and _status
         self._latest: dict[str, tuple[bytes, float, bool]] = {}
         self._ordered: deque[tuple[str, bytes, float]] = deque(maxlen=ORDERED_MAX)
+        self._lost: dict[str, tuple[int, float]] = {}  # topic -> (messages the full queue lost, when)
+        self.dropped = 0  # ordered messages lost since start: the viewer fell behind
         self._status = ConnectionStatus("connecting", url)
         self._stopped = False
         self.received = 0  # messages since start, for rates
@@ -136,6 +138,11 @@ class MqttSource:
         now = time.time()
         with self._lock:
             if message.topic.startswith(ORDERED_PREFIX):
+                if len(self._ordered) == self._ordered.maxlen:  # full: appending drops the oldest
+                    topic, _, t = self._ordered[0]
+                    count, _ = self._lost.get(topic, (0, t))
+                    self._lost[topic] = (count + 1, t)
+                    self.dropped += 1
                 self._ordered.append((message.topic, message.payload, now))
             self._latest[message.topic] = (message.payload, now, bool(message.retain))
             self.received += 1
@@ -185,11 +192,16 @@ class MqttSource:
             latest, self._latest = self._latest, {}
         return latest
 
-    def drain_ordered(self) -> list[tuple[str, bytes, float]]:
-        """Every queued ``(topic, payload, receive time)`` whose order matters, oldest first."""
+    def drain_ordered(self) -> list[tuple[str, bytes | int, float]]:
+        """Every queued ``(topic, payload, receive time)`` whose order matters, oldest first.
+
+        Messages the full queue dropped (the oldest) come first, one ``(topic, count, time)``
+        per topic: the number lost instead of a payload, and when the last of them arrived.
+        """
         with self._lock:
-            ordered = list(self._ordered)
+            ordered = [(topic, count, t) for topic, (count, t) in self._lost.items()] + list(self._ordered)
             self._ordered.clear()
+            self._lost = {}
         return ordered
 
     def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:

@@ -217,21 +217,30 @@ def decode_payload(data: bytes):
     return payload
 
 
-def metric_value(metric):
+def metric_value(metric, datatype: int | None = None):
     """The value of a decoded metric with signed integers restored; None if null or absent.
 
     DataSet and Template values are returned as their protobuf messages.
+
+    Parameters
+    ----------
+    metric
+        A decoded ``Payload.Metric``.
+    datatype
+        The datatype its birth announced, for a metric that carries none: data messages may
+        leave it out, since the specification makes the birth's datatype the metric's.
     """
     which = metric.WhichOneof("value")
     if metric.is_null or which is None:
         return None
     raw = getattr(metric, which)
-    bits = _BITS.get(metric.datatype)
+    datatype = metric.datatype or datatype  # 0 when absent
+    bits = _BITS.get(datatype)
     if bits and which in ("int_value", "long_value"):
         # Producers differ: some sign-extend an Int8 to 32 bits, some wrap it to 8. Masking to
         # the datatype's width reads both the same.
         raw &= (1 << bits) - 1
-        if metric.datatype in _SIGNED and raw >> (bits - 1):
+        if datatype in _SIGNED and raw >> (bits - 1):
             raw -= 1 << bits
     return raw
 
@@ -255,7 +264,8 @@ class _Node:
     expected_seq: int | None
     # One alias space per edge node, shared by its devices (spec): alias -> (device, name).
     aliases: dict[int, tuple[str | None, str]] = field(default_factory=dict)
-    born: dict[str | None, set[str]] = field(default_factory=dict)  # device (None: node) -> names
+    # device (None: the node) -> metric name -> datatype, as the current birth announced them
+    born: dict[str | None, dict[str, int]] = field(default_factory=dict)
     missing: set[int] = field(default_factory=set)  # sequence numbers skipped, still awaited
     gap_deadline: float | None = None
 
@@ -318,6 +328,25 @@ class SparkplugHost:
                 self._data(nid, node, device, msg, now, events, topic)
         return events
 
+    def lost(self, topic: str, count: int, now: float) -> HostEvents:
+        """Note ``count`` messages on ``topic`` that were dropped before the host saw them.
+
+        A gap no late arrival will fill: sequence tracking starts again from the next message
+        and a rebirth is requested at once, since births or aliases may be among the lost.
+        """
+        events = self.tick(now)
+        t = parse_topic(topic)
+        if t is None or t.message_type in ("STATE", "NCMD", "DCMD"):  # nothing a host tracks
+            return events
+        events.problems.append(f"{topic}: {count} Sparkplug message{'s' if count > 1 else ''} dropped: "
+                               "the viewer fell behind")
+        node = self._nodes.get((t.group, t.node))
+        if node is not None:
+            node.expected_seq, node.gap_deadline = None, None
+            node.missing.clear()
+        self._request_rebirth((t.group, t.node), now, events)
+        return events
+
     def tick(self, now: float) -> HostEvents:
         """Request a rebirth from nodes whose missing sequence numbers did not come in time."""
         events = HostEvents()
@@ -344,12 +373,12 @@ class SparkplugHost:
     def _birth(self, nid, node, device, msg, now, events, where) -> None:
         if device in node.born:  # a device rebirth replaces its earlier announcement
             self._offline(nid, node, device, events)
-        names = node.born.setdefault(device, set())
+        names = node.born.setdefault(device, {})
         for m in msg.metrics:
             if not m.name:
                 events.problems.append(f"{where}: birth metric without a name")
                 continue
-            names.add(m.name)
+            names[m.name] = m.datatype
             if m.HasField("alias"):
                 if node.aliases.get(m.alias, (device, m.name)) != (device, m.name):
                     events.problems.append(f"{where}: alias {m.alias} reused for {m.name!r}")
@@ -370,7 +399,7 @@ class SparkplugHost:
             if name is None:
                 events.problems.append(f"{where}: {what} not in birth, ignored")
                 continue
-            self._emit((*nid, device, name), m, msg, now, events)
+            self._emit((*nid, device, name), m, msg, now, events, node.born[device][name])
 
     def _ndeath(self, nid, node, msg, events, where) -> None:
         if node is None:
@@ -410,10 +439,10 @@ class SparkplugHost:
                 node.gap_deadline = now + self.rebirth_after
             node.expected_seq = (got + 1) % 256
 
-    def _emit(self, key, metric, msg, now, events) -> None:
+    def _emit(self, key, metric, msg, now, events, datatype=None) -> None:
         source = metric if metric.HasField("timestamp") else msg if msg.HasField("timestamp") else None
         stamp = source.timestamp / 1000 if source is not None else now
-        events.values.append((key, _as_float(metric_value(metric)), stamp))
+        events.values.append((key, _as_float(metric_value(metric, datatype)), stamp))
 
     def _request_rebirth(self, nid, now, events) -> None:
         last = self._last_rebirth.get(nid)

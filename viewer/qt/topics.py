@@ -29,10 +29,13 @@ class TopicBrowser(QtWidgets.QWidget):
         self.filter.returnPressed.connect(self._on_filter)
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setHeaderLabels(self.COLUMNS)
+        self.unshown = QtWidgets.QLabel()  # what the catalog's limits leave out
+        self.unshown.hide()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.filter)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self.unshown)
         self.catalog: TopicCatalog | None = None
         self._items: dict[str, QtWidgets.QTreeWidgetItem] = {}
         self._url = None
@@ -48,6 +51,7 @@ class TopicBrowser(QtWidgets.QWidget):
         self.filter.setText(" ".join(filters))
         self.tree.clear()
         self._items.clear()
+        self.unshown.hide()
         if self.active:
             self._start()
 
@@ -98,6 +102,11 @@ class TopicBrowser(QtWidgets.QWidget):
             item = self._items.get(path) or self._item(path)
             item.setText(1, "(not a number)" if value is None else f"{value:.6g}")
             item.setText(3, f"{now - t:.1f} s")
+        limits = {"topics": self.catalog.max_topics, "Sparkplug metrics": self.catalog.max_metrics}
+        lines = [f"… {n:,}{'+' if n >= limit else ''} more {what} not shown (limit {limit:,})"  # +: the count stops
+                 for n, (what, limit) in zip(self.catalog.unshown(), limits.items()) if n]
+        self.unshown.setText("\n".join(lines))
+        self.unshown.setVisible(bool(lines))
 
     def _item(self, topic: str) -> QtWidgets.QTreeWidgetItem:
         """The tree item of ``topic``, creating its parents on the way."""
