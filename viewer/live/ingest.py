@@ -132,9 +132,14 @@ class Ingest:
 
     def _sparkplug(self, ordered, now: float, out: Decoded) -> None:
         """Feed the Sparkplug host; map its metric events onto the twin's signals."""
-        # A count instead of a payload: that many messages were dropped, the source fell behind.
-        events = [self._host.lost(topic, payload, t) if isinstance(payload, int) else self._host.feed(topic, payload, t)
-                  for topic, payload, t in ordered]
+        events = []
+        for topic, payload, t in ordered:
+            try:
+                # A count instead of a payload: that many messages were dropped, the source fell behind.
+                events.append(self._host.lost(topic, payload, t) if isinstance(payload, int)
+                              else self._host.feed(topic, payload, t))
+            except Exception as exc:  # a bug here must cost this message, never the live feed
+                out.errors.extend(DecodeError(n, f"{topic}: {_unexpected(exc)}", t) for n in self._concerned(f"{topic}: "))
         events.append(self._host.tick(now))
         for ev in events:
             for key, value, t in ev.values:
