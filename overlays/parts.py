@@ -17,10 +17,10 @@ import pyvista as pv
 import vtk
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
-from meshes import Assembly
-from overlays import meshcache
+from meshes import Assembly, cache
 
 _FEATURE_ANGLE = 35.0  # degrees: sharper edges are drawn as edges, not smoothed
+_PROCESSED = ("points", "faces", "normals", "rgb", "point_part", "cell_part")
 
 
 @dataclass
@@ -286,8 +286,8 @@ def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict)
         "cell_part": np.repeat(np.array(indices, dtype=np.int32), [len(p.faces) for p in parts]),
     }
     del points, faces
-    entry = meshcache.key(inputs, options=f"feature_angle={_FEATURE_ANGLE}")
-    cached = meshcache.load(entry)
+    entry = cache.key(inputs, options=f"feature_angle={_FEATURE_ANGLE}")
+    cached = cache.load(entry, _PROCESSED)
     if cached is not None:
         return cached
     mesh = _polydata(inputs["points"], inputs["faces"])
@@ -306,7 +306,7 @@ def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict)
         "point_part": np.asarray(mesh.point_data["point_part"]),
         "cell_part": np.asarray(mesh.cell_data["cell_part"]),
     }
-    meshcache.save(entry, arrays)
+    cache.save(entry, arrays)
     return arrays
 
 
