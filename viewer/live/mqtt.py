@@ -21,6 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from viewer.twin.schema import BrokerSpec
+from viewer.twin.tls import TlsError, tls_context
 from viewer.twin.url import is_tls_url, parse_broker_url
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 4
@@ -82,7 +83,10 @@ class MqttSource:
         persistent = options.client_id is not None
         # TLS follows the URL actually used (a --broker override may change the scheme). Built
         # before the client, which opens sockets of its own: a bad file must leave nothing open.
-        self._tls = _tls_context(options) if (options.tls is not None or is_tls_url(url)) else None
+        try:
+            self._tls = tls_context(options.tls) if (options.tls is not None or is_tls_url(url)) else None
+        except TlsError as exc:  # checked when the twin loads; the file may have changed since
+            raise SourceError(str(exc)) from None
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=options.client_id or f"twinview-{uuid.uuid4().hex[:8]}",
@@ -212,30 +216,6 @@ class MqttSource:
     def status(self) -> ConnectionStatus:
         """The connection state for display."""
         return self._status
-
-
-def _tls_context(options: BrokerSpec) -> ssl.SSLContext:
-    """A client TLS context: the twin's CA (or the system's), its client certificate,
-    and host name checks unless the twin explicitly says ``insecure``."""
-    tls = options.tls
-    try:
-        context = ssl.create_default_context(cafile=tls.ca if tls else None)
-    except (OSError, ssl.SSLError) as exc:  # checked when the twin loads; the file may have changed since
-        raise SourceError(f"TLS ca {tls.ca}: not a readable PEM certificate file ({exc})") from None
-    if tls is not None and tls.cert:
-        try:
-            context.load_cert_chain(tls.cert, tls.key, password=_no_passphrase)
-        except (OSError, ssl.SSLError) as exc:
-            raise SourceError(f"TLS cert {tls.cert} / key {tls.key}: cannot be used ({exc})") from None
-    if tls is not None and tls.insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _no_passphrase():
-    # Never prompt on the terminal: an encrypted key is an error, said when the twin loads.
-    raise ssl.SSLError("the key is encrypted with a passphrase")
 
 
 class SourceError(Exception):

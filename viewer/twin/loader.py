@@ -21,9 +21,11 @@ from overlays.colormap import known_colormap
 from overlays.label_rule import LabelRule
 from viewer.twin.expr import SIMULATION_FUNCTIONS, Expression, ExpressionError
 from viewer.twin.fields import FieldPathError, parse_field_path
+from viewer.twin.messages import schema_problems
 from viewer.twin.units import MOTION_UNITS, UnitError, check_unit, conversion, motion_scale
 from viewer.twin.schema import DEFAULT_STALE_AFTER, BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
-from viewer.twin.yaml_lines import Lines, load_with_lines
+from viewer.twin.tls import TlsError, tls_context
+from viewer.twin.yaml_lines import MAX_DEPTH, Lines, YamlLimitError, load_with_lines, read_limited
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,11 @@ def load_twin(path, allow_outside: bool = False, geometry: bool = True) -> Twin:
     path = Path(path)
     label = str(path)
     try:
-        data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+        data, lines = load_with_lines(read_limited(path))
+    except YamlLimitError as exc:
+        raise TwinError([Problem(label, exc.line, str(exc))]) from None
+    except RecursionError:  # the limits should stop this first; never a traceback though
+        raise TwinError([Problem(label, 0, f"nested deeper than {MAX_DEPTH} levels")]) from None
     except OSError as exc:
         raise TwinError([Problem(label, 0, f"cannot read twin file: {exc.strerror}")]) from None
     except UnicodeDecodeError as exc:
@@ -125,16 +131,23 @@ def load_twin(path, allow_outside: bool = False, geometry: bool = True) -> Twin:
     if not isinstance(data, dict):
         raise TwinError([Problem(label, 1, "a twin file is a mapping with twin, parts, signals, bindings")])
 
+    # Repeated keys do not stop the checks: until they are fixed, the last one counts.
+    repeated = [Problem(label, line, message) for line, message in lines.duplicates]
     try:
         spec = TwinSpec.model_validate(data)
     except ValidationError as exc:
-        raise TwinError([_problem_from_pydantic(label, lines, e) for e in exc.errors()]) from None
+        found = [Problem(label, lines.line(loc), message) for loc, message in schema_problems(exc.errors(), data)]
+        raise TwinError(_in_order(repeated + found)) from None
 
     checker = _Checker(path, label, lines, allow_outside, geometry)
     twin = checker.build(spec)
-    if checker.problems:
-        raise TwinError(checker.problems)
+    if repeated or checker.problems:
+        raise TwinError(_in_order(repeated + checker.problems))
     return twin
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: p.line)
 
 
 def twin_from_mesh(path) -> Twin:
@@ -153,17 +166,6 @@ def twin_from_mesh(path) -> Twin:
                 notes=[f"{path.name}: units {assembly.units}, {assembly.n_triangles} triangles"])
 
 
-def _problem_from_pydantic(label: str, lines: Lines, error: dict) -> Problem:
-    loc = tuple(error["loc"])
-    where = ".".join(str(p) for p in loc)
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r}"
-    elif where:
-        message = f"{where}: {message}"
-    return Problem(label, lines.line(loc), message)
-
-
 class _Checker:
     """Cross-checks a validated spec and builds the twin, collecting problems."""
 
@@ -172,15 +174,37 @@ class _Checker:
         self.path, self.label, self.lines = path, label, lines
         self.allow_outside, self.geometry = allow_outside, geometry
         self.problems: list[Problem] = []
+        # Meshes that did not load: part names that may be their nodes are not checked.
+        self.unloaded: list[tuple[tuple, str]] = []  # (location, mesh)
+        self.unchecked: dict[str, int] = {}  # "binding" -> how many name a part not checked
 
     def error(self, loc: tuple, message: str) -> None:
         self.problems.append(Problem(self.label, self.lines.line(loc), message))
+
+    def unknown_part(self, loc: tuple, what: str, message: str) -> None:
+        """Report a part name no mesh has, unless a mesh that did not load may have it."""
+        if self.unloaded:
+            self.unchecked[what] = self.unchecked.get(what, 0) + 1
+        else:
+            self.error(loc, message)
+
+    def _unchecked_parts(self) -> None:
+        """Say once how many part names were not checked, instead of a cascade of them."""
+        if not self.unchecked:
+            return
+        plural = {"binding": "bindings", "joint entry": "joint entries", "parent": "parents"}
+        counts = [f"{n} {what if n == 1 else plural[what]}" for what, n in self.unchecked.items()]
+        verb = "names a part" if sum(self.unchecked.values()) == 1 else "name parts"
+        meshes = list(dict.fromkeys(mesh for _, mesh in self.unloaded))
+        self.error(self.unloaded[0][0], f"{_and(counts)} {verb} that could not be checked: "
+                   f"{_and(meshes)} did not load")
 
     def build(self, spec: TwinSpec) -> Twin:
         self.stale_after = spec.stale_after
         assembly, joints, notes = self._parts(spec.parts) if self.geometry else (Assembly(), {}, [])
         signals = self._signals(spec.signals)
         conversions = self._bindings(spec.bindings, assembly, signals)
+        self._unchecked_parts()
         self._simulation(spec)
         return Twin(
             name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,
@@ -189,18 +213,27 @@ class _Checker:
         )
 
     def _broker(self, broker: BrokerSpec) -> BrokerSpec:
-        """The broker options with TLS files found relative to the twin."""
+        """The broker options with TLS files found relative to the twin, and tried: a
+        file that is not PEM is a problem now, not when the viewer connects."""
         if broker.tls is None:
             return broker
-        files = {}
+        files, found = {}, True
         for key in ("ca", "cert", "key"):
             name = getattr(broker.tls, key)
             if name is not None:
                 path = (self.folder / name).resolve()
                 if not path.is_file():
-                    self.error(("broker", "tls", key), f"TLS {key} file not found: {name}")
+                    self.error(("broker", "tls", key), f"broker.tls.{key}: file not found: {name}")
+                    found = False
                 files[key] = str(path)
-        return broker.model_copy(update={"tls": broker.tls.model_copy(update=files)})
+        tls = broker.tls.model_copy(update=files)
+        if found:
+            try:
+                tls_context(tls)
+            except TlsError as exc:
+                name = getattr(broker.tls, exc.key)
+                self.error(("broker", "tls", exc.key), f"broker.tls.{exc.key}: {name} {exc.problem}")
+        return broker.model_copy(update={"tls": tls})
 
     def _parts(self, parts: list[PartSpec]):
         assembly, joints, notes = Assembly(), {}, []
@@ -208,20 +241,24 @@ class _Checker:
             loc = ("parts", i)
             if part.mesh is None:
                 if part.name not in assembly:
-                    self.error(loc + ("name",), f"unknown part {part.name!r}: not a node of a mesh loaded above"
-                               f"{_suggest(part.name, assembly.parts)}")
+                    self.unknown_part(loc + ("name",), "joint entry", f"unknown part {part.name!r}: not a node "
+                                      f"of a mesh loaded above{_suggest(part.name, assembly.parts)}")
                 joints[part.name] = part
                 continue
             file = self._mesh_path(part.mesh, loc + ("mesh",))
             if file is None:
+                self.unloaded.append((loc + ("mesh",), part.mesh))
                 continue
             if part.parent is not None and part.parent not in assembly:
-                self.error(loc + ("parent",), f"unknown parent {part.parent!r}{_suggest(part.parent, assembly.parts)}")
+                self.unknown_part(loc + ("parent",), "parent",
+                                  f"unknown parent {part.parent!r}{_suggest(part.parent, assembly.parts)}")
+                self.unloaded.append((loc + ("mesh",), part.mesh))
                 continue
             try:
                 sub = load_assembly(file, name=part.name, units=part.units)
             except MeshImportError as exc:
                 self.error(loc + ("mesh",), str(exc))
+                self.unloaded.append((loc + ("mesh",), part.mesh))
                 continue
             notes.append(f"{part.mesh}: units {sub.units}, {sub.n_triangles} triangles, {len(sub)} parts")
             placement = translation(part.origin or (0, 0, 0)) @ euler_xyz(part.rotation or (0, 0, 0))
@@ -231,6 +268,7 @@ class _Checker:
                 if p.name in assembly:
                     self.error(loc + ("mesh",), f"part name {p.name!r} from {part.mesh} is already used "
                                f"by {assembly[p.name].source}")
+                    self.unloaded.append((loc + ("mesh",), part.mesh))
                     break
                 assembly.add(p)
             joints[part.name] = part
@@ -281,7 +319,8 @@ class _Checker:
             else:
                 self._display_units(loc, b, signals, conversions)
             if self.geometry and b.part not in assembly:
-                self.error(loc + (b.kind,), f"unknown part {b.part!r}{_suggest(b.part, assembly.parts)}")
+                self.unknown_part(loc + (b.kind,), "binding",
+                                  f"unknown part {b.part!r}{_suggest(b.part, assembly.parts)}")
             if b.signal is not None and b.signal not in signals:
                 self.error(loc + ("signal",), f"unknown signal {b.signal!r}{_suggest(b.signal, signals)}")
             if b.kind == "colour" and not known_colormap(b.cmap):
@@ -348,6 +387,11 @@ def _stale_after(spec: SignalSpec, twin_default) -> float | None:
     if setting is None:
         setting = "never" if spec.sparkplug is not None else DEFAULT_STALE_AFTER
     return None if setting == "never" else float(setting)
+
+
+def _and(items: list[str]) -> str:
+    """a, b and c"""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _suggest(name: str, known) -> str:

@@ -34,7 +34,7 @@ class PartSpec(_Strict):
     part named after the node. Without ``mesh``, ``name`` must be such a node.
     """
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[^\s{}]+$")]
+    name: Annotated[str, Field(min_length=1)]
     mesh: str | None = None
     units: Units | None = None
     parent: str | None = None
@@ -42,6 +42,13 @@ class PartSpec(_Strict):
     rotation: Vec3 | None = None  # degrees about X, then Y, then Z
     pivot: Vec3 = (0.0, 0.0, 0.0)  # in the part's own frame
     axis: Vec3 = (0.0, 0.0, 1.0)  # in the part's own frame
+
+    @field_validator("name")
+    @classmethod
+    def _one_word(cls, name: str) -> str:
+        if any(c.isspace() or c in "{}" for c in name):  # label texts use {} for fields
+            raise ValueError(f"part name {name!r} has spaces or braces")
+        return name
 
     @model_validator(mode="after")
     def _placement_needs_mesh(self):

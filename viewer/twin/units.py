@@ -6,6 +6,7 @@ A conversion is affine (degC -> degF has an offset), so it is computed once as
 
 from __future__ import annotations
 
+import difflib
 from functools import cache
 
 import pint
@@ -21,13 +22,57 @@ def _registry() -> pint.UnitRegistry:
 
 
 def check_unit(unit: str) -> None:
-    """Raise :class:`UnitError` if ``unit`` is not a unit pint knows ("" is fine)."""
+    """Raise :class:`UnitError` if ``unit`` is not a unit pint knows ("" is fine); the
+    message suggests a known unit close to a mistyped one (degc: did you mean degC?)."""
     if unit:
         try:
             _registry().Unit(unit)
-        except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AssertionError,
-                ValueError, TypeError, AttributeError) as exc:
-            raise UnitError(f"unknown unit {unit!r} ({exc})") from None
+        except pint.errors.UndefinedUnitError as exc:
+            raise UnitError(f"unknown unit {unit!r}{_did_you_mean(unit, exc.unit_names)}") from None
+        except Exception:  # pint's parser fails in many ways (TokenError for "bar(", ZeroDivisionError)
+            raise UnitError(f"unknown unit {unit!r} (not a unit expression pint can read)") from None
+
+
+def _did_you_mean(unit: str, undefined) -> str:
+    """`` (did you mean 'degC'?)`` for the unknown part of ``unit``, or ``: 'x' is not a unit``."""
+    names = undefined if isinstance(undefined, (tuple, list)) else (undefined,)
+    piece = names[0] if len(names) == 1 else unit
+    if piece not in unit:  # pint rewrote it (°c -> degreec): suggest for the whole text
+        piece = unit
+    close = _close_unit(piece)
+    if close is not None:
+        return f" (did you mean {unit.replace(piece, close, 1)!r}?)"
+    return f": {piece!r} is not a unit" if piece != unit else ""
+
+
+@cache
+def _unit_names() -> dict[str, list[str]]:
+    """Every unit name, symbol and alias pint knows, by its lower case."""
+    by_lower: dict[str, list[str]] = {}
+    for name in _registry()._units:  # names, symbols and aliases alike
+        by_lower.setdefault(name.lower(), []).append(name)
+    return by_lower
+
+
+def _close_unit(text: str) -> str | None:
+    """A known unit ``text`` probably meant: the same in another case (degc, RPM), with
+    a prefix (kpa -> kPa), a power written as a digit (m3 -> m³), or a near spelling."""
+    names = _unit_names()
+    if text.lower() in names:
+        return names[text.lower()][0]
+    prefixes = sorted((p for p in _registry()._prefixes if p), key=len, reverse=True)
+    for same_case in (True, False):  # MPA: mega (M) before milli (m)
+        for prefix in prefixes:
+            start, rest = text[:len(prefix)], text[len(prefix):].lower()
+            if (start == prefix if same_case else start.lower() == prefix.lower()) and rest in names:
+                return prefix + names[rest][0]
+    base, power = text[:-1], text[-1:]
+    if power in "23" and base and base.lower() in names:
+        return names[base.lower()][0] + "²³"[int(power) - 2]
+    if len(text) > 40:  # no unit is this long, and difflib's time grows with it
+        return None
+    close = difflib.get_close_matches(text, [n for group in names.values() for n in group], n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def conversion(source: str, target: str) -> tuple[float, float]:
