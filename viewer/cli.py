@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     open_.add_argument("--allow-outside", action="store_true", help="let mesh paths leave the twin's folder")
     _add_screenshot(open_)
 
-    check = sub.add_parser("check", help="validate a twin file; print every problem as FILE:LINE: message")
+    check = sub.add_parser("check", help="validate a twin file (or read a mesh file); print every problem as "
+                                         "FILE:LINE: message")
     check.add_argument("twin", type=Path)
     check.add_argument("--allow-outside", action="store_true")
 
@@ -92,7 +93,10 @@ def main(argv=None) -> int:
         if getattr(args, "broker", None):
             parse_broker_url(args.broker)
         if args.command == "check":
-            twin = load_twin(args.twin, allow_outside=args.allow_outside)
+            if args.twin.suffix.lower() in SUPPORTED_SUFFIXES:  # a mesh: can it be read, and as what
+                twin = twin_from_mesh(args.twin)
+            else:
+                twin = load_twin(args.twin, allow_outside=args.allow_outside)
             for note in twin.notes:
                 print(f"{args.twin}: {note}")
             print(f"{args.twin}: OK: {len(twin.assembly)} parts, {len(twin.signals)} signals, "

@@ -132,6 +132,15 @@ def test_check_command_accepts_a_good_twin(rig_twin, capsys):
     assert "OK: 5 parts, 2 signals, 3 bindings" in capsys.readouterr().out
 
 
+def test_check_command_reads_a_mesh_file_and_says_what_it_holds(rig_twin, capsys):
+    assert main(["check", str(rig_twin.parent / "rig.glb")]) == 0
+    out = capsys.readouterr().out
+    assert "rig.glb: units meters (from file), 48 triangles" in out and "OK: 5 parts" in out
+    (rig_twin.parent / "junk.step").write_text("not a STEP file\n")
+    assert main(["check", str(rig_twin.parent / "junk.step")]) == 1
+    assert "junk.step: not a STEP file" in capsys.readouterr().err
+
+
 def test_a_bad_broker_url_is_a_problem_of_the_file(tmp_path):
     path = _write(tmp_path, """\
         twin: Bad broker

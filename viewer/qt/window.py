@@ -8,13 +8,14 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
-from meshes import SUPPORTED_SUFFIXES, MeshImportError
+from meshes import SUPPORTED_SUFFIXES
 from viewer.live.mqtt import CredentialsError, SourceError, password_for
+from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
 from viewer.qt.topics import TopicBrowser
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
-from viewer.twin.loader import Twin, TwinError, load_twin, twin_from_mesh
+from viewer.twin.loader import Twin
 
 FRAME_MS = 33  # UI timer: at most ~30 renders a second, whatever the message rate
 PANEL_EVERY = 8  # refresh panels every 8th frame (~4 Hz): numbers a person can read
@@ -88,6 +89,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addWidget(self.connection)
         self.statusBar().addPermanentWidget(self.counts)
         self._build_actions(samples or {})
+        self.loader = TwinLoader(self)  # File > Open, drops and samples load off the UI thread
+        self.loader.loaded.connect(self.show_twin)
+        self.loader.failed.connect(lambda title, text: QtWidgets.QMessageBox.warning(self, title, text))
 
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -248,17 +252,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- files ----------------------------------------------------------------------
 
-    def open_path(self, path: Path) -> bool:
-        """Open a twin file or a bare mesh; show a message and keep the view on failure."""
-        try:
-            twin = twin_from_mesh(path) if path.suffix.lower() in SUPPORTED_SUFFIXES else load_twin(path)
-        except TwinError as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot open twin", str(exc))
-            return False
-        except MeshImportError as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot open mesh", str(exc))
-            return False
-        return self.show_twin(twin)
+    def open_path(self, path: Path) -> None:
+        """Open a twin file or a bare mesh in the background (``loader`` says when it is done).
+
+        The twin shown stays live meanwhile; a progress dialog with Cancel appears if it
+        takes a while; a file that cannot be opened gives a message and changes nothing.
+        """
+        self.loader.start(path)
 
     def open_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
@@ -296,6 +296,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_path(Path(event.mimeData().urls()[0].toLocalFile()))
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.loader.close()
         self.timer.stop()
         self.topics.stop()
         if self.session is not None:

@@ -15,7 +15,8 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from meshes import Assembly, MeshImportError, load_assembly
+from meshes import Assembly, MeshImportError
+from meshes.isolated import ImportCancelled, import_assembly
 from meshes.transforms import euler_xyz, translation
 from overlays.colormap import known_colormap
 from overlays.label_rule import LabelRule
@@ -94,7 +95,7 @@ class Twin:
         return np.asarray(axis, float), np.asarray(pivot, float)
 
 
-def load_twin(path, allow_outside: bool = False, geometry: bool = True) -> Twin:
+def load_twin(path, allow_outside: bool = False, geometry: bool = True, progress=None, cancelled=None) -> Twin:
     """Load and check a twin file.
 
     Parameters
@@ -106,11 +107,16 @@ def load_twin(path, allow_outside: bool = False, geometry: bool = True) -> Twin:
     geometry : bool
         Load the meshes. Without them (for text-only commands such as ``watch``) the
         twin has an empty assembly and part names are not checked.
+    progress, cancelled : callable, optional
+        Passed to :func:`meshes.isolated.import_assembly` for every mesh: each is
+        imported in a child process under memory and time limits.
 
     Raises
     ------
     TwinError
         Listing every problem with file and line.
+    meshes.isolated.ImportCancelled
+        If ``cancelled`` said so.
     """
     path = Path(path)
     label = str(path)
@@ -139,7 +145,7 @@ def load_twin(path, allow_outside: bool = False, geometry: bool = True) -> Twin:
         found = [Problem(label, lines.line(loc), message) for loc, message in schema_problems(exc.errors(), data)]
         raise TwinError(_in_order(repeated + found)) from None
 
-    checker = _Checker(path, label, lines, allow_outside, geometry)
+    checker = _Checker(path, label, lines, allow_outside, geometry, progress, cancelled)
     twin = checker.build(spec)
     if repeated or checker.problems:
         raise TwinError(_in_order(repeated + checker.problems))
@@ -150,16 +156,18 @@ def _in_order(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line)
 
 
-def twin_from_mesh(path) -> Twin:
+def twin_from_mesh(path, progress=None, cancelled=None) -> Twin:
     """A twin that only shows a mesh file: no signals, no bindings.
+
+    ``progress`` and ``cancelled`` are as for :func:`load_twin`.
 
     Raises
     ------
     MeshImportError
-        If the mesh cannot be read.
+        If the mesh cannot be read (:class:`~meshes.isolated.ImportCancelled` if cancelled).
     """
     path = Path(path)
-    assembly = load_assembly(path)
+    assembly = import_assembly(path, progress=progress, cancelled=cancelled)
     spec = TwinSpec(twin=path.name, parts=[PartSpec(name=next(iter(assembly.parts)), mesh=path.name)])
     return Twin(name=path.name, path=path, broker_url=spec.broker.url, assembly=assembly, joints={},
                 signals={}, bindings=[], spec=spec,
@@ -169,10 +177,12 @@ def twin_from_mesh(path) -> Twin:
 class _Checker:
     """Cross-checks a validated spec and builds the twin, collecting problems."""
 
-    def __init__(self, path: Path, label: str, lines: Lines, allow_outside: bool, geometry: bool = True):
+    def __init__(self, path: Path, label: str, lines: Lines, allow_outside: bool, geometry: bool = True,
+                 progress=None, cancelled=None):
         self.folder = path.parent.resolve()
         self.path, self.label, self.lines = path, label, lines
         self.allow_outside, self.geometry = allow_outside, geometry
+        self.progress, self.cancelled = progress, cancelled  # of the mesh imports
         self.problems: list[Problem] = []
         # Meshes that did not load: part names that may be their nodes are not checked.
         self.unloaded: list[tuple[tuple, str]] = []  # (location, mesh)
@@ -255,7 +265,10 @@ class _Checker:
                 self.unloaded.append((loc + ("mesh",), part.mesh))
                 continue
             try:
-                sub = load_assembly(file, name=part.name, units=part.units)
+                sub = import_assembly(file, name=part.name, units=part.units, progress=self.progress,
+                                      cancelled=self.cancelled)
+            except ImportCancelled:
+                raise
             except MeshImportError as exc:
                 self.error(loc + ("mesh",), str(exc))
                 self.unloaded.append((loc + ("mesh",), part.mesh))

@@ -113,7 +113,8 @@ def test_dropping_a_mesh_file_shows_it_without_a_twin(window, tmp_path, qtbot):
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(mesh))])
     event = QtGui.QDropEvent(QtCore.QPointF(50, 50), QtCore.Qt.DropAction.CopyAction, mime,
                              QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(event)
+    with qtbot.waitSignal(window.loader.loaded, timeout=30000):
+        window.dropEvent(event)
     assert window.windowTitle().startswith("rig.glb")
     assert set(window.tree._items) == {"rig", "arm", "bearing", "base", "tip"}
     assert window.session.status.state == "no live data"
@@ -274,7 +275,8 @@ def test_reopening_twins_leaves_exactly_one_scene_in_the_view(window, rig_twin, 
     renderer = window.plotter.renderer
     actors, props2d = len(renderer.actors), renderer.GetViewProps().GetNumberOfItems()
     for _ in range(3):
-        assert window.open_path(rig_twin)
+        with qtbot.waitSignal(window.loader.loaded, timeout=30000):
+            window.open_path(rig_twin)
     assert len(OPEN_LAYERS) == 1  # the label layer (and its render observer) of the scene shown
     assert (len(renderer.actors), renderer.GetViewProps().GetNumberOfItems()) == (actors, props2d)
     qtbot.waitUntil(lambda: window.session.status.state == "live", timeout=10000)
@@ -288,8 +290,8 @@ def test_a_twin_whose_tls_file_is_not_pem_is_refused_and_the_view_kept(window, r
     shown = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda parent, title, text: shown.append(text))
     old = window.session
-    # the checker refuses the file; if a file changed after the check, the session refuses it
-    assert not window.open_path(bad)
+    with qtbot.waitSignal(window.loader.finished, timeout=30000):
+        window.open_path(bad)
     assert window.session is old and old.status.state == "live"  # still connected, still drawn
     assert window.windowTitle().startswith("Test rig")
     assert "ca.pem" in shown[0]
@@ -332,3 +334,50 @@ def test_the_demos_broker_ends_with_the_demo_however_it_ends(tmp_path, how):
         demo.kill()
         demo.wait()
         demo.stderr.close()
+
+
+def _importer():
+    import psutil
+
+    found = [p for p in psutil.Process().children() if "meshes.import_worker" in " ".join(p.cmdline())]
+    return found[0] if found else None
+
+
+def test_a_slow_open_shows_progress_keeps_the_view_live_and_can_be_cancelled(window, tmp_path, publisher, qtbot,
+                                                                           monkeypatch):
+    from tests.meshes.step_writer import write_step_boxes
+
+    monkeypatch.setenv("TWINVIEW_CACHE", "off")
+    step = write_step_boxes(tmp_path / "block.step", [("block", (0, 0, 0), (10, 20, 30))])
+    old = window.session
+    window.open_path(step)
+    qtbot.waitUntil(lambda: _importer() is not None, timeout=5000)
+    importer = _importer()
+    importer.suspend()  # a slow import, however fast this machine is
+    qtbot.waitUntil(window.loader.dialog.isVisible, timeout=5000)
+    assert window.loader.dialog.labelText().startswith("Opening block.step")
+    publisher.send("rig/bearing", {"temperature": 42.5})  # the twin shown stays live meanwhile
+    qtbot.waitUntil(lambda: window.session.state.values()["temp"] == 42.5, timeout=5000)
+    with qtbot.waitSignal(window.loader.finished, timeout=10000):
+        [cancel] = window.loader.dialog.findChildren(QtWidgets.QPushButton)
+        qtbot.mouseClick(cancel, QtCore.Qt.MouseButton.LeftButton)
+    assert not window.loader.dialog.isVisible()
+    assert window.session is old and window.windowTitle().startswith("Test rig")
+    assert not importer.is_running()
+
+
+def test_an_importer_crash_is_a_message_and_the_window_keeps_running(window, tmp_path, qtbot, monkeypatch):
+    from tests.conftest import wait_until
+
+    monkeypatch.setenv("TWINVIEW_CACHE", "off")
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda parent, title, text: shown.append((title, text)))
+    (tmp_path / "other").mkdir()
+    glb = make_test_machine(tmp_path / "other")
+    window.open_path(glb)
+    wait_until(lambda: _importer() is not None, timeout=10, step=QtWidgets.QApplication.processEvents)
+    with qtbot.waitSignal(window.loader.finished, timeout=10000):
+        _importer().send_signal(signal.SIGSEGV)  # as OpenCASCADE might on a damaged file
+    assert shown[0][0] == "Cannot open mesh"
+    assert "rig.glb: the importer crashed (SIGSEGV)" in shown[0][1]
+    assert window.windowTitle().startswith("Test rig") and window.session.status.state == "live"
