@@ -4,14 +4,25 @@ Every format trimesh reads as a scene keeps its node names and hierarchy: each n
 becomes a part. A file with a single top node becomes one part named after the
 caller's ``name``; otherwise ``name`` is a group whose children are the file's top
 nodes.
+
+Part colours are display (sRGB) values, as VTK draws them: glTF's linear colours
+(and STEP's, which arrive as a GLB through cascadio) are converted. A file that
+cannot be read raises MeshImportError saying, in plain words, what is wrong with it.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import struct
+import tempfile
+import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import trimesh
+from trimesh.visual.color import linear_to_srgb, srgb_to_linear
 
 from meshes.assembly import Assembly, Part
 
@@ -25,6 +36,20 @@ UNITS = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "ft": 0.3048}
 
 DEFAULT_COLOR = np.array([178, 180, 186], dtype=np.uint8)
 
+#: Formats whose colours are linear light (glTF's baseColorFactor and COLOR_0; STEP
+#: arrives as a GLB written by OpenCASCADE through cascadio). The others' colours
+#: (OBJ/MTL Kd, PLY/STL/OFF/3MF vertex and face colours, COLLADA) are display (sRGB)
+#: values, as are glTF textures; VTK draws the part colours as display values.
+LINEAR_SUFFIXES = (".glb", ".gltf", ".step", ".stp")
+
+#: Format names, for messages.
+_FORMATS = {".stl": "STL", ".obj": "OBJ", ".ply": "PLY", ".off": "OFF", ".glb": "GLB", ".gltf": "glTF",
+            ".dae": "COLLADA", ".3mf": "3MF", ".step": "STEP", ".stp": "STEP"}
+#: How a file of each format begins, where it always does.
+_SIGNATURES = {"GLB": "'glTF'", "glTF": "'{' (JSON)", "PLY": "'ply'", "OFF": "'OFF'",
+               "3MF": "'PK' (a ZIP archive)", "COLLADA": "an XML <COLLADA> element",
+               "STEP": "'ISO-10303-21'"}
+
 # A file that states no unit and is larger than this many of its own units across is
 # taken to be in millimetres: no machine part spans 20 m, many span 20 mm.
 _GUESS_MM_ABOVE = 20.0
@@ -32,6 +57,10 @@ _GUESS_MM_ABOVE = 20.0
 
 class MeshImportError(Exception):
     """A mesh file could not be read; the message says why, for the user."""
+
+
+class _Unreadable(Exception):
+    """Why a file cannot be read, in plain words (without the file name)."""
 
 
 def load_assembly(path, name: str | None = None, units: str | None = None) -> Assembly:
@@ -69,17 +98,252 @@ def load_assembly(path, name: str | None = None, units: str | None = None) -> As
         )
     if not path.is_file():
         raise MeshImportError(f"{path}: mesh file not found")
-    try:
-        scene = trimesh.load(str(path), force="scene")
-    except Exception as exc:  # trimesh raises many kinds; the user needs one message
-        raise MeshImportError(f"{path.name}: cannot read mesh: {exc}") from exc
+    scene, header = _read(path)
     if not any(isinstance(g, trimesh.Trimesh) and len(g.faces) for g in scene.geometry.values()):
-        raise MeshImportError(f"{path.name}: the file holds no triangles")
+        unknown = "" if _sniff(path) else f" (is it really {_a(_FORMATS[path.suffix.lower()])} file?)"
+        raise MeshImportError(f"{path.name}: {_misnamed(path) or 'the file holds no triangles' + unknown}")
 
     scale, how = _scale(scene, units)
-    assembly = _assembly_from_scene(scene, name, scale, path.name)
+    linear = path.suffix.lower() in LINEAR_SUFFIXES
+    assembly = _assembly_from_scene(scene, name, scale, path.name, linear, _exact_factors(header))
     assembly.units = how
     return assembly
+
+
+# ---------------------------------------------------------------- reading, and why not
+
+
+def _read(path: Path) -> tuple[trimesh.Scene, dict | None]:
+    """The file as a trimesh scene, and its glTF description when it has one (GLB,
+    glTF, STEP through cascadio). Raises MeshImportError saying what is wrong."""
+    try:
+        if path.stat().st_size == 0:
+            raise _Unreadable("the file is empty (0 bytes)")
+        if path.suffix.lower() in (".step", ".stp"):
+            return _read_step(path)
+        if path.suffix.lower() in (".glb", ".gltf"):
+            header = _gltf_header(path)
+            return _load_gltf(path, header), header
+        return trimesh.load(str(path), force="scene"), None
+    except Exception as exc:  # trimesh raises many kinds; the user needs one clear message
+        reason = str(exc) if isinstance(exc, _Unreadable) else _misnamed(path) or _explain(exc)
+        raise MeshImportError(f"{path.name}: {reason}") from exc
+
+
+def _read_step(path: Path) -> tuple[trimesh.Scene, dict]:
+    """STEP through OpenCASCADE (cascadio) to a GLB, as trimesh does, but checking
+    that the conversion worked: cascadio reports failure only in its return code."""
+    try:
+        import cascadio
+    except ImportError as exc:
+        raise _Unreadable("reading STEP needs the cascadio package (pip install cascadio)") from exc
+    with tempfile.TemporaryDirectory(prefix="twinview-step-") as folder:
+        glb = Path(folder) / "converted.glb"
+        status = cascadio.step_to_glb(str(path), str(glb), merge_primitives=True)
+        if status != 0 or not glb.is_file() or glb.stat().st_size == 0:
+            raise _Unreadable(f"not a STEP file OpenCASCADE can read ({_why_not_step(path)})")
+        header = _gltf_header(glb)
+        return _load_gltf(glb, header, merge_primitives=True), header
+
+
+def _load_gltf(path: Path, header: dict, **kwargs) -> trimesh.Scene:
+    """trimesh's glTF reader, with every primitive that has COLOR_0 but no material
+    given an empty one: trimesh keeps COLOR_0 as the file holds it only beside a
+    material (alone, it turns it into uint8: floats rounded, normalized uint16 wrapped)."""
+    bare = [primitive for mesh in header.get("meshes", []) for primitive in mesh.get("primitives", [])
+            if "COLOR_0" in primitive.get("attributes", {}) and "material" not in primitive]
+    if not bare:
+        return trimesh.load(str(path), force="scene", **kwargs)
+    materials = header.setdefault("materials", [])
+    for primitive in bare:
+        primitive["material"] = len(materials)
+    materials.append({})  # no factor: white, so COLOR_0 alone gives the colour
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 4)
+    if path.suffix.lower() == ".gltf":
+        resolver = trimesh.resolvers.FilePathResolver(path)
+        return trimesh.load(io.BytesIO(text), file_type="gltf", force="scene", resolver=resolver, **kwargs)
+    with open(path, "rb") as f:
+        f.seek(12)
+        f.seek(20 + struct.unpack("<I", f.read(4))[0])
+        body = struct.pack("<I4s", len(text), b"JSON") + text + f.read()
+    glb = struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body
+    return trimesh.load(io.BytesIO(glb), file_type="glb", force="scene", **kwargs)
+
+
+def _why_not_step(path: Path) -> str:
+    other = _sniff(path)
+    if other not in (None, "STEP"):
+        return f"it is {_a(other)} file"
+    if other is None:
+        return "it does not begin with 'ISO-10303-21'"
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 1024))
+        if b"END-ISO-10303-21" not in f.read():
+            return "it is truncated: it does not end with 'END-ISO-10303-21;'"
+    return "its data is damaged or holds no shapes"
+
+
+_COMPONENT_BYTES = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
+_TYPE_COMPONENTS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+_DAMAGED = "the file is damaged or truncated"
+
+
+def _gltf_header(path: Path) -> dict:
+    """The glTF JSON of a .glb or .gltf file, once its buffers, buffer views and
+    accessors are checked to fit in the data the file holds (trimesh's own errors for
+    these are empty or cryptic)."""
+    size = path.stat().st_size
+    binary = 0
+    with open(path, "rb") as f:
+        if path.suffix.lower() == ".gltf":
+            text = f.read()
+        else:
+            head = f.read(20)
+            if head[:4] != b"glTF":
+                raise _Unreadable(_misnamed(path) or "not a GLB file: it does not begin with 'glTF'")
+            if len(head) < 12:
+                raise _Unreadable(f"the file is truncated: its {size} bytes end inside the GLB header")
+            version, total = struct.unpack("<2I", head[4:12])
+            if version != 2:
+                raise _Unreadable(f"GLB version {version} is not supported, only glTF 2.0")
+            if size < max(total, 20):
+                raise _Unreadable(f"the file is truncated: its header announces {total:,} bytes, "
+                                  f"it holds {size:,}")
+            json_length, json_type = struct.unpack("<2I", head[12:20])
+            if json_type != 0x4E4F534A or 20 + json_length > size:
+                raise _Unreadable(f"{_DAMAGED}: it has no complete JSON chunk")
+            text = f.read(json_length)
+            chunk = f.read(8)
+            if len(chunk) == 8 and chunk[4:] == b"BIN\0":
+                binary = min(struct.unpack("<I", chunk[:4])[0], size - f.tell())
+    try:
+        header = json.loads(text)
+    except UnicodeDecodeError:
+        raise _Unreadable(_misnamed(path) or f"{_DAMAGED}: its glTF JSON is not UTF-8 text") from None
+    except ValueError as exc:
+        message = getattr(exc, "msg", str(exc))
+        raise _Unreadable(_misnamed(path) or f"{_DAMAGED}: its glTF JSON is not valid ({message})") from None
+    if not isinstance(header, dict):
+        raise _Unreadable("its JSON is not a glTF description")
+    try:
+        _check_layout(header, path, binary)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise _Unreadable(f"the file is damaged: its glTF description is malformed "
+                          f"({type(exc).__name__}: {exc})") from None
+    return header
+
+
+def _check_layout(header: dict, path: Path, binary: int) -> None:
+    """Raise _Unreadable if a buffer, buffer view or accessor reaches past its data."""
+    held = []  # the bytes each buffer declares
+    for i, buffer in enumerate(header.get("buffers", [])):
+        declared, uri = int(buffer.get("byteLength", 0)), buffer.get("uri")
+        if uri is None:  # a GLB's BIN chunk
+            have, where = binary, "the file's binary chunk"
+        elif uri.startswith("data:"):
+            meta, _, data = uri.partition(",")
+            base64 = meta.endswith(";base64")
+            have = len(data) * 3 // 4 - data[-2:].count("=") if base64 else len(unquote(data))
+            where = "its data URI"
+        else:
+            external = path.parent / unquote(uri)
+            if not external.is_file():
+                raise _Unreadable(f"it needs the file {unquote(uri)!r} next to it, which is missing")
+            have, where = external.stat().st_size, repr(unquote(uri))
+        if have < declared:
+            raise _Unreadable(f"{_DAMAGED}: buffer {i} declares {declared:,} bytes, {where} holds {have:,}")
+        held.append(declared)
+    views = header.get("bufferViews", [])
+    for i, view in enumerate(views):
+        end = int(view.get("byteOffset", 0)) + int(view["byteLength"])
+        if end > held[view["buffer"]]:
+            raise _Unreadable(f"{_DAMAGED}: buffer view {i} reaches byte {end:,} "
+                              f"of a buffer of {held[view['buffer']]:,}")
+    for i, accessor in enumerate(header.get("accessors", [])):
+        if "bufferView" not in accessor:  # sparse or compressed: filled in by the reader
+            continue
+        view = views[accessor["bufferView"]]
+        item = _COMPONENT_BYTES[accessor["componentType"]] * _TYPE_COMPONENTS[accessor["type"]]
+        count = int(accessor["count"])
+        need = int(accessor.get("byteOffset", 0)) + (count - 1) * int(view.get("byteStride") or item) + item
+        if count > 0 and need > int(view["byteLength"]):
+            raise _Unreadable(f"{_DAMAGED}: accessor {i} asks for {need:,} bytes ({count:,} items), "
+                              f"more than the {int(view['byteLength']):,} its buffer view holds")
+
+
+def _sniff(path: Path) -> str | None:
+    """The supported format the file's content looks like, if any (see ``_FORMATS``)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:4] == b"glTF":
+        return "GLB"
+    if text.startswith(b"ISO-10303-21"):
+        return "STEP"
+    if text.startswith(b"ply"):
+        return "PLY"
+    if head[:4] == b"PK\x03\x04":
+        return "3MF"
+    if text.startswith(b"<") and b"<COLLADA" in head:
+        return "COLLADA"
+    if text.startswith(b"{"):
+        return "glTF"
+    if text.startswith((b"OFF", b"COFF", b"NOFF")):
+        return "OFF"
+    if len(head) >= 84 and 84 + 50 * int.from_bytes(head[80:84], "little") == path.stat().st_size:
+        return "STL"
+    if text.startswith(b"solid") and b"facet" in head:
+        return "STL"
+    if any(line.startswith((b"v ", b"vn ", b"vt ", b"f ", b"mtllib ")) for line in text.splitlines()[:50]):
+        return "OBJ"
+    return None
+
+
+def _misnamed(path: Path) -> str | None:
+    """What is wrong when the content is not of the format the suffix names."""
+    try:
+        found = _sniff(path)
+    except OSError:
+        return None
+    suffix = path.suffix.lower()
+    expected = _FORMATS.get(suffix)
+    if found is not None and found != expected:
+        proper = next(s for s, f in _FORMATS.items() if f == found)
+        return f"this is {_a(found)} file named {suffix}; rename it to {proper}"
+    if found is None and expected in _SIGNATURES:
+        return f"not {_a(expected)} file: it does not begin with {_SIGNATURES[expected]}"
+    return None
+
+
+def _a(fmt: str) -> str:
+    return f"{'an' if fmt[0] in 'AEFHILMNORSX' else 'a'} {fmt}"
+
+
+def _explain(exc: Exception) -> str:
+    """What a reader's exception means, in plain words (its text is often empty or cryptic)."""
+    text = " ".join(str(exc).split())
+    kind = type(exc).__name__
+    if isinstance(exc, MemoryError):
+        return "the file asks for more memory than is free: it is damaged, or far too large"
+    if isinstance(exc, zipfile.BadZipFile):
+        return f"{_DAMAGED}: 3MF files are ZIP archives and this is not a complete one"
+    if isinstance(exc, UnicodeDecodeError):
+        return "the file is damaged: it holds bytes that are not text where text belongs"
+    if isinstance(exc, FileNotFoundError):
+        return f"it needs the file {Path(exc.filename or text).name!r}, which is missing"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot open it: {exc.strerror}"
+    if isinstance(exc, (struct.error, EOFError)) or "unpack" in text or "buffer is smaller" in text:
+        return f"{_DAMAGED}: it ends before the data it announces"
+    if "reshape" in text:
+        return f"{_DAMAGED}: an accessor asks for more data than the file holds"
+    if isinstance(exc, (IndexError, KeyError)):
+        return f"the file is damaged: it refers to an entry it does not hold ({kind}: {text})"
+    if isinstance(exc, AssertionError) or not text:
+        detail = f"{kind}: {text}" if text else kind
+        return f"the file is damaged: the reader's consistency check failed ({detail})"
+    return f"cannot read mesh: {text}"
 
 
 def _scale(scene: trimesh.Scene, units: str | None) -> tuple[float, str]:
@@ -96,7 +360,8 @@ def _scale(scene: trimesh.Scene, units: str | None) -> tuple[float, str]:
     return 1.0, "m (guessed from size)"
 
 
-def _assembly_from_scene(scene: trimesh.Scene, name: str, scale: float, label: str) -> Assembly:
+def _assembly_from_scene(scene: trimesh.Scene, name: str, scale: float, label: str,
+                         linear: bool = False, factors: dict | None = None) -> Assembly:
     graph = scene.graph
     children: dict[str, list[tuple[str, dict]]] = {}
     for parent, child, data in graph.to_edgelist():
@@ -133,44 +398,97 @@ def _assembly_from_scene(scene: trimesh.Scene, name: str, scale: float, label: s
             # float32 and int32, as VTK draws them: half the memory of trimesh's arrays
             part.vertices = (np.asarray(geom.vertices) * scale).astype(np.float32)
             part.faces = np.asarray(geom.faces, dtype=np.int32)
-            part.colors = _vertex_colors(geom)
+            part.colors = _vertex_colors(geom, linear, factors)
         assembly.add(part)
         queue.extend((part_name, c, d) for c, d in children.get(node, []))
     return assembly
 
 
-def _vertex_colors(mesh: trimesh.Trimesh) -> np.ndarray:
-    """Per-vertex RGB from the file's vertex colours, face colours or material."""
+def _vertex_colors(mesh: trimesh.Trimesh, linear: bool = False, factors: dict | None = None) -> np.ndarray:
+    """Per-vertex display (sRGB) RGB from the file's vertex colours, face colours,
+    material and texture. ``linear``: the file's colours are linear light (glTF), so
+    the colour is baseColorFactor x COLOR_0 x texture (itself sRGB), multiplied in
+    linear light and then encoded as sRGB."""
     n = len(mesh.vertices)
     visual = mesh.visual
     try:
         if visual.kind == "texture":
             material = getattr(visual, "material", None)
-            base = _material_color(material)
-            base = DEFAULT_COLOR if base is None else base
-            # glTF COLOR_0 multiplies the material's base colour.
-            color0 = visual.vertex_attributes.get("color")
-            if color0 is not None and len(color0) == n:
-                return (np.asarray(color0)[:, :3].astype(float) * base / 255.0).astype(np.uint8)
             image = getattr(material, "image", None) or getattr(material, "baseColorTexture", None)
-            if image is None or visual.uv is None:
-                return np.tile(base, (n, 1))
-            visual = visual.to_color()  # sample the texture at the vertices
+            texture = None
+            if image is not None and visual.uv is not None and len(visual.uv) == n:
+                texture = np.asarray(visual.to_color().vertex_colors)[:, :3]  # sampled, sRGB
+            if not linear:
+                if texture is not None:
+                    return texture.astype(np.uint8)
+                base = _material_color(material)
+                return np.tile(DEFAULT_COLOR if base is None else _to_uint8(base), (n, 1))
+            factor = _material_color(material, factors, linear=True)
+            color0 = visual.vertex_attributes.get("color")
+            color0 = None if color0 is None or len(color0) != n else _to_float(color0)[:, :3]
+            if factor is None and color0 is None and texture is None:
+                return np.tile(DEFAULT_COLOR, (n, 1))
+            rgb = np.ones((n, 3)) * (1.0 if factor is None else factor)
+            if color0 is not None:
+                rgb *= color0
+            if texture is not None:
+                rgb *= srgb_to_linear(texture / 255.0)
+            return _to_uint8(linear_to_srgb(np.clip(rgb, 0.0, 1.0)))
         if visual.kind in ("vertex", "face"):
             rgb = np.asarray(visual.vertex_colors)[:, :3]
             if len(rgb) == n:
-                return rgb.astype(np.uint8)
+                return _to_uint8(linear_to_srgb(rgb / 255.0)) if linear else rgb.astype(np.uint8)
+    except MemoryError:  # not the material's fault: the caller needs to know
+        raise
     except Exception:  # a broken material must not lose the geometry
         pass
     return np.tile(DEFAULT_COLOR, (n, 1))
 
 
-def _material_color(material) -> np.ndarray | None:
-    for attr in ("baseColorFactor", "main_color", "diffuse"):
+def _material_color(material, factors: dict | None = None, linear: bool = False) -> np.ndarray | None:
+    """The material's RGB as floats 0..1 in the file's colour space, or None.
+
+    trimesh keeps a glTF baseColorFactor as uint8 (round(linear x 255)), which loses
+    the dark sRGB shades (sRGB 7..10 all become 13): ``factors`` maps (material name,
+    uint8 RGBA) to the file's exact float factor, where that is unambiguous. glTF
+    (``linear``) has no colour but the factor: none means white, not trimesh's grey."""
+    for attr in ("baseColorFactor",) if linear else ("baseColorFactor", "main_color", "diffuse"):
         value = getattr(material, attr, None)
         if value is not None:
-            rgba = np.asarray(value, dtype=float).ravel()
-            if rgba.max() <= 1.0:  # glTF factors are 0..1
-                rgba = rgba * 255
-            return np.clip(rgba[:3], 0, 255).astype(np.uint8)
+            rgba = np.asarray(value).ravel()
+            if factors and rgba.dtype == np.uint8 and len(rgba) == 4:
+                exact = factors.get((getattr(material, "name", None), tuple(int(c) for c in rgba)))
+                if exact is not None:
+                    return exact[:3]
+            return _to_float(rgba)[:3]
     return None
+
+
+def _exact_factors(header: dict | None) -> dict:
+    """(name, uint8 RGBA as trimesh stores it) -> the exact float baseColorFactor of
+    each of the glTF's materials; keys that two different factors share are left out."""
+    found: dict = {}
+    for material in (header or {}).get("materials", []):
+        if not isinstance(material, dict):
+            continue
+        try:
+            factor = np.asarray(material["pbrMetallicRoughness"]["baseColorFactor"], dtype=float)
+            if factor.shape != (4,) or not np.isfinite(factor).all():
+                continue
+        except (KeyError, TypeError, ValueError):
+            continue
+        key = (material.get("name"), tuple(int(c) for c in np.round(np.clip(factor, 0, 1) * 255)))
+        found[key] = factor if key not in found or np.array_equal(found[key], factor) else None
+    return {key: factor for key, factor in found.items() if factor is not None}
+
+
+def _to_float(colors) -> np.ndarray:
+    """Colours as floats 0..1: integer arrays are scaled by their type's maximum."""
+    colors = np.asarray(colors)
+    if colors.dtype.kind in "iu":
+        return colors.astype(float) / np.iinfo(colors.dtype).max
+    return colors.astype(float)
+
+
+def _to_uint8(rgb) -> np.ndarray:
+    return np.round(np.clip(np.asarray(rgb, dtype=float), 0.0, 1.0) * 255).astype(np.uint8)

@@ -9,6 +9,7 @@ import pytest
 import trimesh
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError, load_assembly, rotation, translation
+from tests.meshes.glb_writer import CUBE_VERTICES, cube, linear_to_srgb, srgb_to_linear, write_glb
 from tests.meshes.step_writer import write_step_boxes
 
 EXTENTS = (0.1, 0.2, 0.3)  # metres
@@ -138,36 +139,128 @@ def test_joint_on_a_parent_moves_its_children(tmp_path):
 # ---------------------------------------------------------------- colours
 
 
-def test_glb_material_colour_is_kept(tmp_path):
-    mesh = box((1, 1, 1))
-    material = trimesh.visual.material.PBRMaterial(baseColorFactor=[200, 40, 10, 255])
-    mesh.visual = trimesh.visual.TextureVisuals(material=material)
-    part = load_assembly(save(mesh, tmp_path / "red.glb"))["red"]
-    assert (part.colors == (200, 40, 10)).all()
+# glTF keeps colours in linear light, VTK draws part colours as display (sRGB)
+# values: the importer converts. sRGB 221, 82, 40 is linear 0.723, 0.084, 0.021,
+# which drawn as it is shows as 184, 22, 5. The dark colour checks the exact factor
+# is used: as trimesh keeps it (round(linear x 255)), sRGB 8 would come back as 13.
+DECLARED = [(221, 82, 40), (59, 97, 180), (8, 5, 30)]
 
 
-@pytest.mark.parametrize("base", [None, (255, 128, 255)])
-def test_glb_vertex_colours_are_kept_times_the_material_colour(tmp_path, base):
+def srgb8(linear) -> np.ndarray:
+    """Linear light 0..1 -> sRGB 0..255 as the importer should draw it."""
+    return np.round(linear_to_srgb(np.asarray(linear, float)) * 255)
+
+
+@pytest.mark.parametrize("rgb", DECLARED)
+def test_glb_base_colour_factor_is_linear_and_drawn_as_its_srgb_colour(tmp_path, rgb):
+    factor = [*srgb_to_linear(np.array(rgb) / 255), 1.0]
+    path = write_glb(tmp_path / "part.glb", *cube(base_color=factor, material_name="paint"))
+    colours = load_assembly(path)["part"].colors
+    assert len(colours) == 8
+    np.testing.assert_allclose(colours, np.tile(rgb, (8, 1)), atol=2)
+
+
+def test_an_unlit_part_renders_in_the_files_declared_colour(tmp_path):
+    """End to end: the pixel VTK draws for a flat, unlit part is the file's colour."""
+    pv = pytest.importorskip("pyvista")
+    rgb = DECLARED[0]
+    path = write_glb(tmp_path / "part.glb", *cube(base_color=[*srgb_to_linear(np.array(rgb) / 255), 1]))
+    part = load_assembly(path)["part"]
+    mesh = pv.PolyData(part.vertices, np.column_stack([np.full(len(part.faces), 3), part.faces]).ravel())
+    mesh.point_data["rgb"] = part.colors
+    plotter = pv.Plotter(off_screen=True, window_size=(120, 120))
+    try:
+        plotter.add_mesh(mesh, scalars="rgb", rgb=True, lighting=False)
+        plotter.view_xy()
+        plotter.reset_camera()
+        image = plotter.screenshot(return_img=True)
+    finally:
+        plotter.close()
+    np.testing.assert_allclose(image[60, 60, :3], rgb, atol=2)
+
+
+@pytest.mark.parametrize("encoding", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("base", [None, (1.0, 0.5, 0.25)])
+def test_glb_vertex_colours_are_linear_and_multiply_the_base_colour(tmp_path, encoding, base):
+    linear = np.column_stack([np.arange(8) / 7, np.full(8, 0.2), 1 - np.arange(8) / 7])
+    color0 = linear.astype(np.float32) if encoding is np.float32 else \
+        np.round(linear * np.iinfo(encoding).max).astype(encoding)
+    gltf, binary = cube(color0=color0, base_color=None if base is None else [*base, 1.0])
+    part = load_assembly(write_glb(tmp_path / "painted.glb", gltf, binary))["painted"]
+    expected = srgb8(linear * (1 if base is None else np.array(base)))
+    for vertex, colour in zip(CUBE_VERTICES, expected):
+        at_vertex = np.all(np.isclose(part.vertices, vertex), axis=1)
+        assert at_vertex.any()
+        np.testing.assert_allclose(part.colors[at_vertex], np.tile(colour, (at_vertex.sum(), 1)), atol=2)
+
+
+def test_trimesh_written_glb_colours_are_read_as_linear(tmp_path):
+    """trimesh writes vertex colours raw into COLOR_0 (linear by the glTF spec)."""
     mesh = box((1, 1, 1))
     rgb = np.column_stack([np.arange(8) * 30, np.full(8, 100), 255 - np.arange(8) * 30])
-    rgba = np.column_stack([rgb, np.full(8, 255)]).astype(np.uint8)
-    if base is None:
-        mesh.visual.vertex_colors = rgba
-        expected = rgb
-    else:  # glTF: COLOR_0 multiplies the material's base colour
-        material = trimesh.visual.material.PBRMaterial(baseColorFactor=[*base, 255])
-        mesh.visual = trimesh.visual.TextureVisuals(material=material)
-        mesh.visual.vertex_attributes["color"] = rgba
-        expected = (rgb * np.array(base) / 255).astype(np.uint8)
+    mesh.visual = trimesh.visual.TextureVisuals(
+        material=trimesh.visual.material.PBRMaterial(baseColorFactor=[255, 128, 255, 255]))
+    mesh.visual.vertex_attributes["color"] = np.column_stack([rgb, np.full(8, 255)]).astype(np.uint8)
     path = save(mesh, tmp_path / "painted.glb")
     data = path.read_bytes()
     gltf = json.loads(data[20:20 + int.from_bytes(data[12:16], "little")])  # the JSON chunk
     assert "COLOR_0" in gltf["meshes"][0]["primitives"][0]["attributes"]
 
     part = load_assembly(path)["painted"]
+    expected = srgb8(rgb / 255 * np.array([255, 128, 255]) / 255)
     for vertex, colour in zip(mesh.vertices, expected):
         at_vertex = np.all(np.isclose(part.vertices, vertex), axis=1)
-        assert at_vertex.any() and (part.colors[at_vertex] == colour).all()
+        assert at_vertex.any()
+        np.testing.assert_allclose(part.colors[at_vertex], np.tile(colour, (at_vertex.sum(), 1)), atol=1)
+
+
+@pytest.mark.parametrize("factor", [(1.0, 1.0, 1.0), (1.0, 0.5, 1.0)])
+def test_glb_texture_is_srgb_and_multiplied_by_the_factor_in_linear_light(tmp_path, factor):
+    image = pytest.importorskip("PIL.Image").new("RGB", (4, 4), (200, 100, 50))
+    mesh = box((1, 1, 1))
+    mesh.visual = trimesh.visual.TextureVisuals(
+        uv=np.full((len(mesh.vertices), 2), 0.5),
+        material=trimesh.visual.material.PBRMaterial(baseColorTexture=image,
+                                                     baseColorFactor=[*factor, 1.0]))
+    part = load_assembly(save(mesh, tmp_path / "skin.glb"))["skin"]
+    expected = srgb8(srgb_to_linear(np.array([200, 100, 50]) / 255) * factor)
+    np.testing.assert_allclose(part.colors, np.tile(expected, (len(part.colors), 1)), atol=1)
+    if factor == (1.0, 1.0, 1.0):
+        assert (part.colors == (200, 100, 50)).all()  # a texture's colours are display colours
+
+
+@pytest.mark.parametrize("suffix", [".ply", ".obj", ".dae"])
+def test_display_colour_formats_keep_their_colours(tmp_path, suffix):
+    """PLY vertex colours, OBJ/MTL Kd and COLLADA colours are sRGB: kept as they are."""
+    mesh = box((1, 1, 1), rgb=(200, 100, 50))
+    if suffix == ".obj":  # as a material: Kd
+        mesh.visual = trimesh.visual.TextureVisuals(
+            material=trimesh.visual.material.SimpleMaterial(diffuse=[200, 100, 50, 255]))
+    part = load_assembly(save(mesh, tmp_path / f"part{suffix}"))["part"]
+    assert (part.colors == (200, 100, 50)).all()
+
+
+def test_step_part_colours_are_the_declared_srgb_colours(tmp_path):
+    """STEP colours are sRGB; cascadio hands them over as a GLB in linear light."""
+    names = ["red", "blue", "dark"]
+    path = write_step_boxes(tmp_path / "painted.step", [
+        (name, (40 * i, 0, 0), (40 * i + 30, 30, 30), rgb)
+        for i, (name, rgb) in enumerate(zip(names, DECLARED))
+    ], units="mm", assembly="painted")
+    declared = [np.round(np.array(c, float) * 255) for c in _step_colours(path)]
+    assert [tuple(c) for c in declared] == DECLARED  # what the file says, read from its text
+    assembly = load_assembly(path)
+    for name, rgb in zip(names, declared):
+        colours = assembly[name].colors
+        np.testing.assert_allclose(colours, np.tile(rgb, (len(colours), 1)), atol=2, err_msg=name)
+
+
+def _step_colours(path):
+    """The COLOUR_RGB entities of a STEP file, in file order, as 0..1 floats."""
+    import re
+
+    found = re.findall(r"COLOUR_RGB\(\s*'[^']*'\s*,([^,]+),([^,]+),([^)]+)\)", path.read_text())
+    return [tuple(float(v) for v in rgb) for rgb in found]
 
 
 # ---------------------------------------------------------------- units
@@ -250,13 +343,114 @@ def test_an_unsupported_suffix_is_an_import_error(tmp_path):
         load_assembly(path)
 
 
-@pytest.mark.parametrize("suffix", [".stl", ".glb"])
+@pytest.mark.parametrize("suffix", SUPPORTED_SUFFIXES)
 @pytest.mark.parametrize("garbage", [b"", b"this is not a mesh\n", bytes(range(256)) * 4])
-def test_garbage_bytes_are_an_import_error(tmp_path, suffix, garbage):
+def test_garbage_bytes_are_an_import_error_that_says_what_is_wrong(tmp_path, suffix, garbage):
     path = tmp_path / f"broken{suffix}"
     path.write_bytes(garbage)
-    with pytest.raises(MeshImportError, match=rf"^broken\{suffix}: "):
+    with pytest.raises(MeshImportError, match=rf"^broken\{suffix}: ") as caught:
         load_assembly(path)
+    reason = str(caught.value).split(": ", 1)[1]
+    assert len(reason.split()) >= 4, reason  # words, not a bare exception text
+    assert "converted.glb" not in reason and "Errno" not in reason, reason
+
+
+def test_an_empty_file_says_it_is_empty(tmp_path):
+    path = tmp_path / "nothing.glb"
+    path.touch()
+    with pytest.raises(MeshImportError, match=r"^nothing\.glb: the file is empty \(0 bytes\)$"):
+        load_assembly(path)
+
+
+def good_glb() -> bytes:
+    return trimesh.creation.box().export(file_type="glb")
+
+
+@pytest.mark.parametrize("keep", [8, 16, 30, 0.5, -4])
+def test_a_truncated_glb_says_it_is_truncated(tmp_path, keep):
+    data = good_glb()
+    cut = int(len(data) * keep) if isinstance(keep, float) else keep if keep > 0 else len(data) + keep
+    path = tmp_path / "cut.glb"
+    path.write_bytes(data[:cut])
+    with pytest.raises(MeshImportError, match=rf"^cut\.glb: the file is truncated: .*{cut}"):
+        load_assembly(path)
+
+
+@pytest.mark.parametrize("stride", [None, 12])
+def test_a_glb_accessor_asking_for_more_than_the_file_holds_says_so(tmp_path, stride):
+    """trimesh says nothing ("cannot read mesh: ") or "cannot reshape array ..." here."""
+    gltf, binary = cube()
+    gltf["accessors"][1]["count"] = 10**9  # the positions
+    if stride:
+        gltf["bufferViews"][1]["byteStride"] = stride
+    path = write_glb(tmp_path / "huge.glb", gltf, binary)
+    with pytest.raises(MeshImportError, match=r"^huge\.glb: the file is damaged or truncated: "
+                                              r"accessor 1 asks for 12,000,000,000 bytes"):
+        load_assembly(path)
+
+
+def test_a_glb_buffer_view_past_its_buffer_says_so(tmp_path):
+    gltf, binary = cube()
+    gltf["bufferViews"][0]["byteOffset"] = 10_000
+    path = write_glb(tmp_path / "bent.glb", gltf, binary)
+    with pytest.raises(MeshImportError, match=r"^bent\.glb: the file is damaged or truncated: buffer view 0"):
+        load_assembly(path)
+
+
+@pytest.mark.parametrize("content, reason", [
+    (bytes(range(256)) * 8, r"it does not begin with 'ISO-10303-21'"),
+    (b"Meeting notes\nnothing to see here\n", r"it does not begin with 'ISO-10303-21'"),
+    ("stl", r"it is an STL file"),
+    ("half", r"it is truncated: it does not end with 'END-ISO-10303-21;'"),
+])
+def test_a_file_that_is_not_step_says_opencascade_cannot_read_it(tmp_path, content, reason):
+    """cascadio fails silently, and trimesh then misses its temporary converted.glb."""
+    if content == "stl":
+        content = trimesh.creation.box().export(file_type="stl")
+    elif content == "half":
+        whole = write_step_boxes(tmp_path / "whole.step", [("block", (0, 0, 0), (10, 10, 10))]).read_bytes()
+        content = whole[:len(whole) // 2]
+    path = tmp_path / "part.step"
+    path.write_bytes(content)
+    with pytest.raises(MeshImportError) as caught:
+        load_assembly(path)
+    assert str(caught.value).startswith("part.step: not a STEP file OpenCASCADE can read (")
+    assert reason in str(caught.value) and str(caught.value).endswith(")")
+
+
+@pytest.mark.parametrize("content, named, message", [
+    ("stl", "part.glb", "this is an STL file named .glb; rename it to .stl"),
+    ("stl_ascii", "part.glb", "this is an STL file named .glb; rename it to .stl"),
+    ("glb", "part.stl", "this is a GLB file named .stl; rename it to .glb"),
+    ("ply", "part.obj", "this is a PLY file named .obj; rename it to .ply"),
+])
+def test_a_file_with_the_wrong_suffix_says_what_it_is(tmp_path, content, named, message):
+    data = trimesh.creation.box().export(file_type=content)
+    path = tmp_path / named
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    with pytest.raises(MeshImportError) as caught:
+        load_assembly(path)
+    assert str(caught.value) == f"{named}: {message}"
+
+
+@pytest.mark.parametrize("error, words", [
+    (AssertionError(), "the file is damaged: the reader's consistency check failed (AssertionError)"),
+    (ValueError("cannot reshape array of size 36 into shape (1000000000,1)"),
+     "the file is damaged or truncated: an accessor asks for more data than the file holds"),
+    (MemoryError(), "the file asks for more memory than is free"),
+    (KeyError(7), "the file is damaged: it refers to an entry it does not hold (KeyError: 7)"),
+    (RuntimeError(""), "(RuntimeError)"),
+])
+def test_a_reader_error_without_a_clear_text_is_named_and_explained(tmp_path, monkeypatch, error, words):
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(trimesh, "load", fail)
+    path = tmp_path / "box.stl"
+    path.write_bytes(b"solid box\nendsolid box\n")
+    with pytest.raises(MeshImportError) as caught:
+        load_assembly(path)
+    assert str(caught.value).startswith("box.stl: ") and words in str(caught.value)
 
 
 def test_a_child_named_like_the_group_is_a_clear_error(tmp_path):
