@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Xvfb for headless windows, Mosquitto for the broker, the X/GL libraries that Qt's
-# xcb platform and VTK need, and venv support for Debian's python3.
+# Xvfb for headless windows, Mosquitto for the broker (and its clients, to publish test
+# values by hand), the X/GL libraries that Qt's xcb platform and VTK need, and venv
+# support for Debian's python3.
 APT_PACKAGES=(
-  xvfb xauth mosquitto python3-venv
+  xvfb xauth mosquitto mosquitto-clients python3-venv
   libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0

@@ -22,3 +22,24 @@ def test_every_yaml_example_in_the_readme_is_valid(block):
              "simulate": lambda v: [SimulatedTopic.model_validate(s) for s in v]}
     for key, value in block.items():
         parts[key](value)
+
+
+def test_the_readmes_mosquitto_pub_line_reaches_the_example_twin(rig_twin, mosquitto):
+    """The documented way to try a twin by hand: the README's command, run as written
+    (but for the port), arrives in the README's example twin (the test rig)."""
+    import json
+    import shlex
+    import subprocess
+    import sys
+
+    [line] = [line for block in re.findall(r"```bash\n(.*?)```", README, re.S)
+              for line in block.splitlines() if line.startswith("mosquitto_pub")]
+    command = shlex.split(line.replace("-p 1883", f"-p {mosquitto.rsplit(':', 1)[1]}"))
+    watch = subprocess.Popen([sys.executable, "-m", "viewer.cli", "watch", str(rig_twin), "--broker", mosquitto,
+                              "--json", "--seconds", "4"], stdout=subprocess.PIPE, text=True)
+    with watch:
+        while "live" not in json.loads(watch.stdout.readline()).get("connection", ""):
+            pass
+        subprocess.run(command, check=True)
+        updates = [json.loads(l) for l in watch.stdout if '"value"' in l]
+    assert [(u["signal"], u["value"]) for u in updates] == [("temp", 87.5)]
