@@ -3,7 +3,7 @@
 Run as ``python -m meshes.import_worker REQUEST_JSON``. It limits its own memory and CPU
 time, follows its parent if the parent dies, imports the file with
 :func:`meshes.load_assembly`, writes the parts' arrays into the request's folder and
-reports on stdout, one JSON object per line: ``{"stage": ...}`` as it goes, then
+reports on the pipe the request names, one JSON object per line: ``{"stage": ...}`` as it goes, then
 ``{"done": true}`` or ``{"error": "..."}``.
 """
 
@@ -24,34 +24,40 @@ ZIP_SUFFIXES = (".3mf",)
 
 def main(argv: list[str]) -> int:
     request = json.loads(argv[1])
-    _follow_parent(request["parent"])
-    _limit(request["memory"], request["seconds"])
-    path = Path(request["path"])
-    try:
-        if path.suffix.lower() in ZIP_SUFFIXES:
-            _check_archive(path, request["memory"])
-        _report(stage=f"reading {path.name}")
-        from meshes.importer import MeshImportError, load_assembly  # after the limits: trimesh is big
+    with os.fdopen(request["report_fd"], "w") as reports:
+        def report(**message) -> None:
+            print(json.dumps(message), file=reports, flush=True)
 
+        _follow_parent(request["parent"])
+        _limit(request["memory"], request["seconds"])
+        path = Path(request["path"])
         try:
-            assembly = load_assembly(path, name=request["name"], units=request["units"])
-        except MeshImportError as exc:
-            if isinstance(exc.__cause__, MemoryError):  # the limit, not the file
+            if path.suffix.lower() in ZIP_SUFFIXES:
+                _check_archive(path, request["memory"])
+            report(stage=f"reading {path.name}")
+            from meshes.importer import MeshImportError, load_assembly  # after the limits: trimesh is big
+
+            try:
+                assembly = load_assembly(path, name=request["name"], units=request["units"])
+            except MeshImportError as exc:
+                if not isinstance(exc.__cause__, MemoryError):  # the limit, not the file
+                    raise _Refused(str(exc)) from None
                 raise MemoryError from exc
-            return _fail(str(exc))
-        _report(stage=f"handing over {len(assembly)} parts")
-        _write(assembly, Path(request["out"]))
-    except MemoryError:
-        return _fail(f"{path.name}: needs more memory than the import may use "
-                     f"({request['memory'] / 2**30:.1f} GiB; set TWINVIEW_IMPORT_MEMORY to allow more)")
-    except _Refused as exc:
-        return _fail(str(exc))
-    _report(done=True)
-    return 0
+            report(stage=f"handing over {len(assembly)} parts")
+            _write(assembly, Path(request["out"]))
+        except MemoryError:
+            report(error=f"{path.name}: needs more memory than the import may use ({request['memory'] / 2**30:.1f} "
+                         "GiB; set TWINVIEW_IMPORT_MEMORY to allow more)")
+            return 2
+        except _Refused as exc:
+            report(error=str(exc))
+            return 2
+        report(done=True)
+        return 0
 
 
 class _Refused(Exception):
-    """The file is refused before it is read (an archive that inflates too far)."""
+    """The file cannot be imported; the message says why."""
 
 
 def _follow_parent(parent: int) -> None:
@@ -104,15 +110,6 @@ def _write(assembly, out: Path) -> None:
     meta = {"units": assembly.units,
             "parts": [[p.name, p.parent, p.source, len(p.vertices), len(p.faces)] for p in parts]}
     cache.write(out, arrays, meta)
-
-
-def _report(**message) -> None:
-    print(json.dumps(message), flush=True)
-
-
-def _fail(message: str) -> int:
-    _report(error=message)
-    return 2
 
 
 if __name__ == "__main__":

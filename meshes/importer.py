@@ -34,6 +34,10 @@ SUPPORTED_SUFFIXES = (
 #: Length units a twin may declare, in metres.
 UNITS = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "ft": 0.3048}
 
+#: Part of the key of every imported file in the mesh cache: bump it whenever what
+#: :func:`load_assembly` makes of a file changes (colours, names, units, geometry).
+VERSION = 2
+
 DEFAULT_COLOR = np.array([178, 180, 186], dtype=np.uint8)
 
 #: Formats whose colours are linear light (glTF's baseColorFactor and COLOR_0; STEP

@@ -26,7 +26,7 @@ import numpy as np
 
 from meshes import cache
 from meshes.assembly import Assembly, Part
-from meshes.importer import SUPPORTED_SUFFIXES, MeshImportError
+from meshes.importer import SUPPORTED_SUFFIXES, VERSION, MeshImportError
 
 _ARRAYS = ("vertices", "faces", "colors", "locals")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
@@ -103,7 +103,7 @@ def import_assembly(path, name: str | None = None, units: str | None = None, *,
         raise MeshImportError(f"{path.name}: unsupported mesh format {path.suffix!r} "
                               f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
     try:
-        entry = cache.file_key(path, options=f"import:{name}:{units}")
+        entry = cache.file_key(path, options=f"import-{VERSION}:{name}:{units}")
     except OSError as exc:
         raise MeshImportError(f"{path}: {'mesh file not found' if isinstance(exc, FileNotFoundError) else exc}") \
             from None
@@ -151,21 +151,26 @@ def _assembly(arrays: dict[str, np.ndarray], meta: dict) -> Assembly:
 
 def _run_child(path: Path, name: str, units: str | None, out: Path, limits: ImportLimits,
                progress, cancelled) -> None:
+    # Reports come through a pipe of their own: OpenCASCADE writes to stdout, mid-line too.
+    reports, report_fd = os.pipe()
     request = {"path": str(path), "name": name, "units": units, "out": str(out), "parent": os.getpid(),
-               "memory": limits.memory, "seconds": limits.seconds}
+               "memory": limits.memory, "seconds": limits.seconds, "report_fd": report_fd}
     # -P: the current folder (perhaps a twin folder with a "meshes" folder of its own) must not
     # shadow this package; the package is found where this module was.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
-    with tempfile.TemporaryFile() as stderr:
-        child = subprocess.Popen([sys.executable, "-P", "-m", "meshes.import_worker", json.dumps(request)],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, env=env)
+    with tempfile.TemporaryFile() as stderr, open(reports, "rb", buffering=0) as report_pipe:
         try:
-            result = _follow(child, path, limits, progress, cancelled)
+            child = subprocess.Popen([sys.executable, "-P", "-m", "meshes.import_worker", json.dumps(request)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env,
+                                     pass_fds=(report_fd,))
+        finally:
+            os.close(report_fd)  # the child's end: the pipe reads empty once the child has ended
+        try:
+            result = _follow(report_pipe, path, limits, progress, cancelled)
         finally:
             if child.poll() is None:
                 child.kill()
             child.wait()
-            child.stdout.close()
         if result.get("done"):
             return
         if "error" in result:
@@ -174,23 +179,20 @@ def _run_child(path: Path, name: str, units: str | None, out: Path, limits: Impo
         raise MeshImportError(_crash_message(path, child.returncode, stderr.read().decode(errors="replace")))
 
 
-def _follow(child: subprocess.Popen, path: Path, limits: ImportLimits, progress, cancelled) -> dict:
+def _follow(pipe, path: Path, limits: ImportLimits, progress, cancelled) -> dict:
     """Read the child's reports until it ends; stop it when cancelled or out of time."""
     deadline = time.monotonic() + limits.seconds
     buffer, last = b"", {}
     while True:
-        ready, _, _ = select.select([child.stdout], [], [], 0.1)
+        ready, _, _ = select.select([pipe], [], [], 0.1)
         if ready:
-            chunk = os.read(child.stdout.fileno(), 65536)
+            chunk = pipe.read(65536)
             if not chunk:
                 return last  # the child ended
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
-                try:
-                    last = json.loads(line)
-                except ValueError:
-                    continue  # something printed by a library: not ours
+                last = json.loads(line)
                 if "stage" in last and progress is not None:
                     progress(last["stage"])
         if cancelled is not None and cancelled():
