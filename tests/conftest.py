@@ -110,9 +110,11 @@ def publisher(mosquitto):
 
 
 def _box(extents, center, rgb):
+    """A box drawn in the display colour ``rgb``: glTF stores colours as linear light."""
     mesh = trimesh.creation.box(extents=extents)
     mesh.apply_translation(center)
-    mesh.visual.face_colors = [*rgb, 255]
+    linear = trimesh.visual.color.srgb_to_linear(np.asarray(rgb) / 255.0)
+    mesh.visual.face_colors = [*np.round(linear * 255).astype(np.uint8), 255]
     return mesh
 
 
