@@ -128,16 +128,22 @@ def assemble(parts, name, metallic=0.3, rough=0.55):
     for mesh, rgb in parts:
         verts.append(mesh.vertices)
         faces.append(mesh.faces + offset)
-        cols.append(np.tile((*rgb, 255), (len(mesh.vertices), 1)))
+        cols.append(np.tile((*_linear(rgb), 255), (len(mesh.vertices), 1)))
         offset += len(mesh.vertices)
     mesh = trimesh.Trimesh(np.vstack(verts), np.vstack(faces), process=False)
     colours = sorted({rgb for _, rgb in parts})
-    base = (255, 255, 255, 255) if len(colours) > 1 else (*colours[0], 255)
+    base = (255, 255, 255, 255) if len(colours) > 1 else (*_linear(colours[0]), 255)
     mesh.visual = trimesh.visual.TextureVisuals(material=PBRMaterial(
         name=name, baseColorFactor=base, metallicFactor=metallic, roughnessFactor=rough))
     if len(colours) > 1:
         mesh.visual.vertex_attributes["color"] = np.vstack(cols).astype(np.uint8)
     return mesh
+
+
+def _linear(rgb) -> tuple:
+    """A display (sRGB) colour as glTF stores colours: linear light, 0-255."""
+    linear = trimesh.visual.color.srgb_to_linear(np.asarray(rgb) / 255.0)
+    return tuple(int(v) for v in np.round(linear * 255))
 
 
 class Rig:
