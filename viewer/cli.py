@@ -1,4 +1,4 @@
-"""The ``twinview`` command: demo, open, check, render."""
+"""The ``twinview`` command: demo, open, check, watch, alarms, render."""
 
 from __future__ import annotations
 
@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl+C)")
     watch.add_argument("--allow-outside", action="store_true")
 
+    alarms = sub.add_parser("alarms", help="list the alarms active after watching the live data for a while; "
+                                           "exit status 0 none, 4 warnings, 5 alarms, 3 no broker")
+    alarms.add_argument("twin", type=Path)
+    alarms.add_argument("--broker", help="override the twin's broker")
+    _add_protocol(alarms)
+    alarms.add_argument("--seconds", type=float, default=3.0, help="how long to watch first (default 3)")
+    alarms.add_argument("--json", action="store_true", help="one JSON object per alarm")
+    alarms.add_argument("--allow-outside", action="store_true")
+
     render = sub.add_parser("render", help="render a twin with live values to a PNG, no display needed")
     render.add_argument("twin", type=Path)
     render.add_argument("-o", "--output", required=True, type=Path)
@@ -108,6 +117,14 @@ def main(argv=None) -> int:
             twin = _load(args, geometry=False)  # text only: no meshes, no VTK
             watch(twin, args.broker, args.json, args.seconds, password=password_for(twin.broker))
             return 0
+        if args.command == "alarms":
+            from viewer.watch import alarms_now, print_alarms
+
+            twin = _load(args, geometry=False)
+            found, connected = alarms_now(twin, args.broker, args.seconds, password_for(twin.broker))
+            if not connected:
+                print(f"broker not reachable: {args.broker or twin.broker_url}", file=sys.stderr)
+            return print_alarms(twin, found, connected, args.json)
         if args.command == "render":
             from viewer.render import render_twin
 

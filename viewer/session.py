@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 
 import pyvista as pv
@@ -10,7 +11,7 @@ from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
 from viewer.live.mqtt import ConnectionStatus, MqttSource
 from viewer.scene import Scene
-from viewer.state import TwinState
+from viewer.state import TwinAlarms, TwinState
 from viewer.twin.loader import Twin
 
 QUALITY_PERIOD_S = 0.25
@@ -47,6 +48,8 @@ class Session:
                        if self.ingest.topics else None)
         self.state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
         self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
+        self.alarms = TwinAlarms(twin.alarms)
+        self.alarms_changed: set[str] = set()  # ids whose alarm changed in the last tick
         self.scene = Scene(plotter, twin)
         self.problems: list[str] = []  # what is wrong with the session itself, for a banner
         self._last = time.monotonic()
@@ -93,7 +96,13 @@ class Session:
                 changed.add(name)
         dirty |= changed
         qualities = self._qualities if changed else None
-        return self.scene.sync(self.state.values(), dirty, dt, qualities=qualities)
+        values = self.state.values()
+        self.alarms_changed = self.alarms.update(dirty, values, self._qualities, time.time())
+        return self.scene.sync(values, dirty, dt, qualities=qualities)
+
+    def acknowledge(self, ids=None) -> list[str]:
+        """Acknowledge the alarms ``ids`` (default: every one listed), as the user logged in."""
+        return self.alarms.book.acknowledge_all(getpass.getuser(), time.time(), ids)
 
     @property
     def status(self) -> ConnectionStatus:

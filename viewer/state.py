@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from viewer.alarms import AlarmBook
 from viewer.live.ingest import Decoded, DecodeError, Update
+from viewer.twin.limits import AlarmDef
 
 HISTORY = 600  # samples kept per signal
 
@@ -136,3 +138,33 @@ class TwinState:
             n = min(s.updates, HISTORY)
             order = (np.arange(n) + (s.updates - n)) % HISTORY
             return s.history_t[order], s.history_v[order]
+
+
+class TwinAlarms:
+    """A twin's alarms (:class:`~viewer.alarms.AlarmBook`), fed with what changed.
+
+    Parameters
+    ----------
+    alarms : list of AlarmDef
+        The twin's (``Twin.alarms``).
+    """
+
+    def __init__(self, alarms: list[AlarmDef]):
+        self.defs = {a.id: a for a in alarms}
+        self.book = AlarmBook({a.id: a.spec for a in alarms})
+        self._of: dict[str, list[str]] = {}  # signal -> ids of its alarms
+        self._now = float("-inf")
+        for a in alarms:
+            self._of.setdefault(a.signal, []).append(a.id)
+
+    def update(self, names, values, qualities: dict[str, str], now: float) -> set[str]:
+        """Give the alarms the current value and quality of the signals ``names`` (those
+        that changed) and let their delays and shelves run to ``now``; return the ids of
+        the alarms that changed."""
+        now = self._now = max(now, self._now)  # the wall clock may step back; the book's time may not
+        changed = set(self.book.tick(now))
+        for name in names:
+            for id_ in self._of.get(name, ()):
+                if self.book.update(id_, values.get(name), qualities.get(name), now):
+                    changed.add(id_)
+        return changed

@@ -22,6 +22,7 @@ from overlays.colormap import known_colormap
 from overlays.label_rule import LabelRule
 from viewer.twin.expr import SIMULATION_FUNCTIONS, Expression, ExpressionError
 from viewer.twin.fields import FieldPathError, parse_field_path
+from viewer.twin.limits import AlarmDef, twin_alarms
 from viewer.twin.messages import schema_problems
 from viewer.twin.units import MOTION_UNITS, UnitError, check_unit, conversion, motion_scale
 from viewer.twin.schema import DEFAULT_STALE_AFTER, BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
@@ -80,6 +81,8 @@ class Twin:
     notes: list[str] = field(default_factory=list)
     broker: BrokerSpec | None = None  # connection options, TLS paths made absolute
     conversions: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+    alarms: list[AlarmDef] = field(default_factory=list)
+    """The signals' limits (and colour bindings' own), as alarms."""
     """(binding index, signal) -> (scale, offset) into the unit the binding asks for."""
 
     def converted(self, index: int, signal: str, value: float | None) -> float | None:
@@ -214,12 +217,13 @@ class _Checker:
         assembly, joints, notes = self._parts(spec.parts) if self.geometry else (Assembly(), {}, [])
         signals = self._signals(spec.signals)
         conversions = self._bindings(spec.bindings, assembly, signals)
+        alarms = twin_alarms(spec.bindings, {n: s.spec for n, s in signals.items()}, conversions, self.error)
         self._unchecked_parts()
         self._simulation(spec)
         return Twin(
             name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,
             joints=joints, signals=signals, bindings=list(spec.bindings), spec=spec, notes=notes,
-            broker=self._broker(spec.broker), conversions=conversions,
+            broker=self._broker(spec.broker), conversions=conversions, alarms=alarms,
         )
 
     def _broker(self, broker: BrokerSpec) -> BrokerSpec:

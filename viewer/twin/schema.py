@@ -76,6 +76,36 @@ class SparkplugSpec(_Strict):
     metric: Annotated[str, Field(min_length=1)]
 
 
+#: A limit: a number in the signal's unit, or a quantity with its own ("95 degC", "7.1 mm/s").
+Limit = float | str
+#: A state that raises an alarm: a text the signal's ``map`` knows, a number or a boolean.
+State = str | float | bool
+Severity = Literal["info", "warning", "alarm"]
+
+
+class LimitsSpec(_Strict):
+    """When a signal is in alarm or warning (see :mod:`viewer.alarms`).
+
+    A high limit is exceeded above it and clears below ``limit - deadband``; a low
+    limit mirrors that. ``on_delay``/``off_delay``: seconds a condition must hold before
+    it raises / clears. ``alarm_when``/``warn_when``: states that raise (enumerated and
+    boolean signals). ``on_stale``/``on_offline``: the severity raised while the signal is
+    stale / offline (none unless given).
+    """
+
+    alarm_low: Limit | None = None
+    warn_low: Limit | None = None
+    warn_high: Limit | None = None
+    alarm_high: Limit | None = None
+    deadband: Limit = 0.0
+    on_delay: Annotated[float, Field(ge=0)] = 0.0
+    off_delay: Annotated[float, Field(ge=0)] = 0.0
+    alarm_when: State | list[State] | None = None
+    warn_when: State | list[State] | None = None
+    on_stale: Severity | None = None
+    on_offline: Severity | None = None
+
+
 class SignalSpec(_Strict):
     """A live value: where it comes from and how it is decoded."""
 
@@ -90,6 +120,7 @@ class SignalSpec(_Strict):
     availability: AvailabilitySpec | None = None
     unit: str = ""
     description: str = ""
+    limits: LimitsSpec | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -131,6 +162,8 @@ class BindingSpec(_Strict):
     text: str | None = None
     unit: str | None = None  # convert the signal to this unit first (e.g. degF)
     units: dict[str, str] | None = None  # label: signal -> unit to show it in
+    limits: LimitsSpec | None = None  # colour: this part's own limits for the signal
+    title: str | None = None  # colour: the legend's title (default: the signal's description or name)
 
     @property
     def kind(self) -> str:

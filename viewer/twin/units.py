@@ -75,6 +75,24 @@ def _close_unit(text: str) -> str | None:
     return close[0] if close else None
 
 
+def quantity(text: str) -> pint.Quantity:
+    """A number with a unit, as a twin file writes it (``"95 degC"``, ``"7.1 mm/s"``, ``"3"``).
+
+    Raises
+    ------
+    UnitError
+        If the text is not a number followed by a unit pint knows.
+    """
+    number, _, unit = text.strip().partition(" ")
+    try:
+        magnitude = float(number)
+    except ValueError:
+        raise UnitError(f"{text!r} is not a number followed by a unit, e.g. '95 degC'") from None
+    unit = unit.strip()
+    check_unit(unit)
+    return _registry().Quantity(magnitude, unit or "")
+
+
 def conversion(source: str, target: str) -> tuple[float, float]:
     """``(scale, offset)`` turning values in ``source`` into ``target``."""
     check_unit(source)
