@@ -5,73 +5,180 @@ VTK's label placement mapper renders each label's text anew on every frame (meas
 a texture atlas, and all labels are one 2D mesh of textured quads: a frame moves the
 quads to the anchors' projected positions (one numpy expression), and a new text only
 rewrites its label's quads.
+
+The atlas draws a character the first time a text has it, in DejaVu Sans or, for what
+DejaVu Sans lacks (CJK, for one), in a system font that has it; a character no installed
+font has is drawn as an empty box.
 """
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 import weakref
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import vtk
+from matplotlib.ft2font import FT2Font
 from PIL import Image, ImageDraw, ImageFont
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
 #: Label layers not closed yet (a leak check for tests: a closed scene leaves none).
 OPEN_LAYERS: weakref.WeakSet = weakref.WeakSet()
-_CHARSET = "".join(chr(c) for c in range(32, 127)) + "°²³µ·±—…ΩΔ×÷≤≥←→"
+_CHARSET = "".join(chr(c) for c in range(32, 127)) + "°²³µ·±—…ΩΔ×÷≤≥←→"  # drawn up front
 _FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-_TEXT_RGBA = (255, 255, 255)
+_TEXT_RGB = (255, 255, 255)
 _BOX_RGBA = (31, 36, 46, 220)
+_ATLAS_WIDTH = 1024  # pixels; the atlas grows by rows this wide
+_NOT_DRAWN = -2  # in the cell table: a character no text needed yet
 _PAD_X, _PAD_Y, _LIFT = 5, 3, 6  # box padding and gap above the anchor, in pixels
 
 
-class GlyphAtlas:
-    """Every glyph of :data:`_CHARSET` drawn once, side by side, in one RGBA image.
+@functools.cache
+def font_for(char: str) -> Path | None:
+    """The font file that draws a character.
 
-    The last cell is a block of the label box colour, used for the backgrounds.
+    Parameters
+    ----------
+    char : str
+        One character.
+
+    Returns
+    -------
+    Path or None
+        DejaVu Sans if it has the character, else the first system font that has it
+        (regular sans faces first), None if no installed font has it or it is a control
+        character or a line break (no place on a one-line label).
+    """
+    if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+        return None
+    for path in (str(_FONT), *_system_fonts()):
+        if ord(char) in _charmap(path):
+            return Path(path)
+    return None
+
+
+@functools.cache
+def _system_fonts() -> tuple[str, ...]:
+    """Installed font files, plain faces first: a fallback glyph should look like DejaVu Sans."""
+    from matplotlib import font_manager  # here: importing it loads (or first builds) its font list
+
+    def plainness(path):
+        name = Path(path).stem.lower()
+        return sum(w in name for w in ("bold", "italic", "oblique", "light", "mono", "serif", "condensed")), path
+
+    return tuple(sorted(font_manager.findSystemFonts(), key=plainness))
+
+
+@functools.cache
+def _pil_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    # One glyph at a time: nothing to shape, so no need for raqm (which fails on some).
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+
+
+@functools.cache
+def _charmap(path: str) -> frozenset[int]:
+    """Code points a font file has glyphs for (from its cmap; none if FreeType cannot read it)."""
+    try:
+        return frozenset(FT2Font(path).get_charmap())
+    except (OSError, RuntimeError):
+        return frozenset()
+
+
+class GlyphAtlas:
+    """Glyphs drawn into one RGBA image as texts need them, each once, in rows of cells.
+
+    A cell is a character's advance plus a pixel each side, one line high, its alpha the
+    glyph's coverage. Cells never move: characters not seen before go after the last cell,
+    and on a new row below when the row is full, which changes only the image height (what
+    texture coordinates are relative to). Cell 0 is a block of the label box colour, used
+    for the backgrounds.
+
+    Parameters
+    ----------
+    size : int
+        Text size in pixels.
     """
 
     def __init__(self, size: int):
-        font = ImageFont.truetype(str(_FONT), size)
-        ascent, descent = font.getmetrics()
-        self.height = ascent + descent
-        self.advance = np.array([font.getlength(c) for c in _CHARSET] + [4.0])
-        widths = np.ceil(self.advance).astype(int) + 2
-        self.left = np.concatenate([[0], np.cumsum(widths)[:-1]])
-        self.width = int(self.left[-1] + widths[-1])
-        image = Image.new("RGBA", (self.width, self.height), (0, 0, 0, 0))
-        draw = ImageDraw.Draw(image)
-        for i, char in enumerate(_CHARSET):
-            draw.text((int(self.left[i]) + 1, 0), char, font=font, fill=(*_TEXT_RGBA, 255))
-        box = len(_CHARSET)
-        draw.rectangle([int(self.left[box]), 0, self.width - 1, self.height - 1], fill=_BOX_RGBA)
-        self.image = np.asarray(image)
-        self.index = {c: i for i, c in enumerate(_CHARSET)}
-        self._by_code = np.full(max(map(ord, _CHARSET)) + 1, self.index["?"], dtype=np.int64)
-        self._by_code[[ord(c) for c in _CHARSET]] = np.arange(len(_CHARSET))
-        self.box = box
+        self.size = size
+        self.ascent, descent = _pil_font(str(_FONT), size).getmetrics()
+        self.height = self.ascent + descent
+        self.image = np.zeros((0, _ATLAS_WIDTH, 4), dtype=np.uint8)
+        self._x = 0  # where the next cell of the last row starts
+        self._data = vtk.vtkImageData()
+        box_left, box_top = self._allocate(6)
+        self.image[box_top:box_top + self.height, box_left:box_left + 6] = _BOX_RGBA
+        self.box = 0
+        self.left, self.top, self.span = np.array([box_left]), np.array([box_top]), np.array([6])
+        self.advance = np.array([0.0])
+        self._cell_of = np.full(1, _NOT_DRAWN, dtype=np.int32)  # by code point
+        self._cell_of[0] = -1  # NUL pads texts to a common length
+        self._draw(_CHARSET)
 
     def texture(self) -> vtk.vtkTexture:
-        """The atlas as a VTK texture (nearest sampling keeps text crisp)."""
-        data = vtk.vtkImageData()
-        data.SetDimensions(self.width, self.height, 1)
-        flipped = np.ascontiguousarray(self.image[::-1]).reshape(-1, 4)  # VTK rows go up
-        data.GetPointData().SetScalars(numpy_to_vtk(flipped, deep=True, array_type=vtk.VTK_UNSIGNED_CHAR))
+        """The atlas as a VTK texture, updated as glyphs are added (nearest sampling keeps
+        text crisp)."""
         texture = vtk.vtkTexture()
-        texture.SetInputData(data)
+        texture.SetInputData(self._data)
         texture.InterpolateOff()
         return texture
 
     def cells_of(self, codes: np.ndarray) -> np.ndarray:
-        """Atlas cells of an array of code points: -1 for NUL (padding), the cell of
-        ``?`` for characters the atlas does not have."""
-        cells = np.full(codes.shape, self.index["?"], dtype=np.int64)
-        known = codes < len(self._by_code)
-        cells[known] = self._by_code[codes[known]]
-        cells[codes == 0] = -1
+        """Atlas cells of an array of code points, -1 for NUL (padding); characters not
+        drawn yet are drawn first, all in one go."""
+        self._cover(int(codes.max(initial=0)))
+        cells = self._cell_of[codes]
+        new = cells == _NOT_DRAWN
+        if new.any():
+            self._draw("".join(map(chr, np.unique(codes[new]).tolist())))
+            cells = self._cell_of[codes]
         return cells
+
+    def _draw(self, chars: str) -> None:
+        """Draw ``chars`` into new cells, in the font that has each, and update the texture."""
+        cells = []  # left, top, span, advance of each
+        for char in chars:
+            path = font_for(char)
+            font = _pil_font(str(path), self.size) if path else None
+            advance = font.getlength(char) if font else round(0.6 * self.size)
+            span = int(np.ceil(advance)) + 2
+            left, top = self._allocate(span)
+            glyph = Image.new("L", (span, self.height))
+            if font:
+                ImageDraw.Draw(glyph).text((1, self.ascent), char, font=font, fill=255, anchor="ls")
+            else:  # no installed font has it: an empty box says so, a "?" would say nothing
+                box_top = self.ascent - round(0.7 * self.size)
+                ImageDraw.Draw(glyph).rectangle([2, box_top, span - 3, self.ascent - 1], outline=255)
+            self.image[top:top + self.height, left:left + span, 3] = np.asarray(glyph)
+            cells.append((left, top, span, advance))
+        codes = [ord(c) for c in chars]
+        self._cover(max(codes))
+        self._cell_of[codes] = np.arange(len(self.left), len(self.left) + len(chars))
+        left, top, span, advance = map(np.array, zip(*cells))
+        self.left, self.top = np.r_[self.left, left], np.r_[self.top, top]
+        self.span, self.advance = np.r_[self.span, span], np.r_[self.advance, advance]
+        flipped = np.ascontiguousarray(self.image[::-1]).reshape(-1, 4)  # VTK rows go up
+        self._data.SetDimensions(_ATLAS_WIDTH, self.image.shape[0], 1)
+        self._data.GetPointData().SetScalars(numpy_to_vtk(flipped, deep=True, array_type=vtk.VTK_UNSIGNED_CHAR))
+        self._data.Modified()
+
+    def _allocate(self, width: int) -> tuple[int, int]:
+        """Left and top pixel of a new cell: after the last one, or on a new row."""
+        if not self.image.shape[0] or self._x + width > _ATLAS_WIDTH:
+            row = np.zeros((self.height, _ATLAS_WIDTH, 4), dtype=np.uint8)
+            row[..., :3] = _TEXT_RGB  # transparent text colour: a glyph is its alpha
+            self.image, self._x = np.concatenate([self.image, row]), 0
+        self._x += width
+        return self._x - width, self.image.shape[0] - self.height
+
+    def _cover(self, code: int) -> None:
+        """Make the cell table long enough to look ``code`` up."""
+        if code >= len(self._cell_of):
+            more = np.full(code + 1 - len(self._cell_of), _NOT_DRAWN, dtype=np.int32)
+            self._cell_of = np.concatenate([self._cell_of, more])
 
 
 class LabelLayer:
@@ -99,6 +206,7 @@ class LabelLayer:
         self._offsets = np.zeros((quads, 4, 2))  # corners relative to the label's anchor, pixels
         self._label_of_quad = np.repeat(np.arange(count), per_label)
         self._tcoords = np.zeros((quads, 4, 2), dtype=np.float32)
+        self._cells = np.full((count, max_chars), -1)  # atlas cell of each glyph quad, -1 unused
 
         self.polydata = vtk.vtkPolyData()
         self._points = np.zeros((quads * 4, 3), dtype=np.float32)
@@ -158,8 +266,10 @@ class LabelLayer:
     def _layout(self, labels: np.ndarray, texts: list[str]) -> None:
         """Box and glyph quads of ``labels``, relative to their anchors, all at once."""
         atlas, cap = self.atlas, self.max_chars
+        texts = [unicodedata.normalize("NFC", t) for t in texts]  # "e" + accent: one glyph, "é"
         texts = [t if len(t) <= cap else t[: cap - 1] + "…" for t in texts]
         codes = np.array([t.ljust(cap, "\0") for t in texts], dtype=f"<U{cap}").view(np.uint32).reshape(-1, cap)
+        rows = atlas.image.shape[0]
         cells = atlas.cells_of(codes)  # n x cap, -1 past the end of each text
         used = cells >= 0
         advance = np.where(used, atlas.advance[cells], 0.0)
@@ -167,18 +277,29 @@ class LabelLayer:
         width = advance.sum(axis=1)
         left = -np.round(width / 2)
         x0 = left[:, None] + np.round(x) - 1
-        x1 = x0 + np.where(used, np.ceil(advance) + 2, 0)
+        x1 = x0 + np.where(used, atlas.span[cells], 0)
         y0, y1 = _LIFT + _PAD_Y, _LIFT + _PAD_Y + atlas.height
         boxes = labels * (1 + cap)
         glyphs = boxes[:, None] + 1 + np.arange(cap)
-        u0 = atlas.left[cells] / atlas.width
-        u1 = u0 + (x1 - x0) / atlas.width
         self._offsets[glyphs] = np.where(used[..., None, None], _quad(x0, y0, x1, y1), 0.0)
-        self._tcoords[glyphs] = np.where(used[..., None, None], _quad(u0, 0.0, u1, 1.0), 0.0)
         has_text = used.any(axis=1)[:, None, None]
         box = _quad(left - _PAD_X, _LIFT, left + width + _PAD_X, y1 + _PAD_Y)
         self._offsets[boxes] = np.where(has_text, box, 0.0)
-        self._tcoords[boxes] = (atlas.left[atlas.box] + 1) / atlas.width
+        self._cells[labels] = cells
+        # A new atlas row moves every texture coordinate (they are relative to its height).
+        self._texture_coords(slice(None) if atlas.image.shape[0] != rows else labels)
+
+    def _texture_coords(self, labels) -> None:
+        """Texture coordinates of the box and glyph quads of ``labels`` from their cells."""
+        atlas, cells = self.atlas, self._cells[labels]
+        height, width = atlas.image.shape[:2]
+        u0, u1 = atlas.left[cells] / width, (atlas.left[cells] + atlas.span[cells]) / width
+        v1 = 1 - atlas.top[cells] / height  # VTK's rows go up
+        v0 = v1 - atlas.height / height
+        tcoords = self._tcoords.reshape(self.count, 1 + self.max_chars, 4, 2)
+        tcoords[labels, 1:] = np.where((cells >= 0)[..., None, None], _quad(u0, v0, u1, v1), 0.0)
+        box = atlas.box  # any texel inside its cell: the box colour is uniform
+        tcoords[labels, 0] = ((atlas.left[box] + 3) / width, 1 - (atlas.top[box] + atlas.height / 2) / height)
         self._vtk_tcoords.Modified()
 
     def _place(self) -> None:

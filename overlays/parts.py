@@ -3,9 +3,11 @@
 Parts that never move share one merged mesh; every part that moves (and the
 parts that ride on it) forms a rigid group with one merged mesh and one actor whose
 user matrix follows the joint. Colours live in one uint8 RGB point array per
-group, rewritten in place; a hidden part's points are collapsed onto one of its own
-points (zero-area triangles draw nothing and cannot be picked), so nothing is
-rebuilt after start-up. (VTK's polydata mapper ignores hidden-cell ghost flags.)
+group, rewritten in place: a part's drawn colour is its data colour if it has one,
+else its file colour or, in the condition view, a neutral grey of the file colour's
+lightness; an alarm tint is mixed over either. A hidden part's points are collapsed
+onto one of its own points (zero-area triangles draw nothing and cannot be picked),
+so nothing is rebuilt after start-up. (VTK's polydata mapper ignores hidden-cell ghost flags.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import vtk
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from meshes import Assembly, cache
+from overlays import palette
+from overlays.selection import Selection
 
 _FEATURE_ANGLE = 35.0  # degrees: sharper edges are drawn as edges, not smoothed
 _PROCESSED = ("points", "faces", "normals", "rgb", "point_part", "cell_part")
@@ -32,6 +36,7 @@ class _Group:
     cell_part: np.ndarray  # part index per cell
     base_rgb: np.ndarray  # colours from the file
     parts: frozenset  # part indices present in this group
+    look_rgb: np.ndarray | None = None  # colours without data: file colours, or neutral greys
     rest_points: np.ndarray | None = None  # point coordinates with every part shown, once one is hidden
     colours_dirty: bool = True
     points_dirty: bool = False
@@ -63,6 +68,10 @@ class PartMeshes:
         self._override = np.zeros((n, 3), dtype=np.uint8)
         self._has_override = np.zeros(n, dtype=bool)
         self._hidden = np.zeros(n, dtype=bool)
+        self._neutral = np.zeros(n, dtype=bool)  # drawn grey (condition view) unless data colours it
+        self.neutral_range = palette.NEUTRAL_RANGES[0]
+        self._tint = np.zeros((n, 3), dtype=np.float32)
+        self._tint_weight = np.zeros(n, dtype=np.float32)  # 0: no tint
         self._subtree = self._subtrees()
         self._local_bounds = [_corners(p.vertices) if p.has_geometry else None for p in assembly]
         rest = assembly.world_transforms()
@@ -74,7 +83,7 @@ class PartMeshes:
             self._group_of_part[list(group.parts)] = g
         self._picker = vtk.vtkCellPicker()
         self._picker.SetTolerance(0.002)
-        self._highlight: list[tuple[vtk.vtkActor, _Group]] = []
+        self.selection = Selection(self)
         self.flush()
 
     # -- building -----------------------------------------------------------------
@@ -109,7 +118,7 @@ class PartMeshes:
                                       specular=0.25, specular_power=20, show_scalar_bar=False,
                                       reset_camera=False)
         return _Group(root, mesh, actor, arrays["point_part"], arrays["cell_part"], arrays["rgb"],
-                      frozenset(indices))
+                      frozenset(indices), arrays["rgb"])
 
     # -- updates --------------------------------------------------------------------
 
@@ -139,6 +148,36 @@ class PartMeshes:
         i = self.index[name]
         return self._override[i].copy() if self._has_override[i] else None
 
+    def set_neutral(self, mask, grey_range: tuple[int, int] | None = None) -> None:
+        """Draw the parts in ``mask`` (bool per part, see ``index``) neutral: greys of their
+        file colours' lightness, from ``grey_range`` (darkest, lightest; default: the
+        current :attr:`neutral_range`). A data colour still wins over it."""
+        mask = np.asarray(mask, dtype=bool)
+        if grey_range is not None and tuple(grey_range) != tuple(self.neutral_range):
+            self.neutral_range = tuple(grey_range)
+            self._neutral[:] = ~mask  # every group's look is recomputed below
+        changed = np.flatnonzero(mask != self._neutral)
+        self._neutral[:] = mask
+        for g in np.unique(self._group_of_part[changed]):
+            if g >= 0:
+                group = self.groups[g]
+                neutral = mask[group.point_part]
+                group.look_rgb = (np.where(neutral[:, None], palette.neutral(group.base_rgb, *self.neutral_range),
+                                           group.base_rgb) if neutral.any() else group.base_rgb)
+                group.colours_dirty = True
+
+    def is_neutral(self, name: str) -> bool:
+        """True if the part is drawn neutral when no data colours it."""
+        return bool(self._neutral[self.index[name]])
+
+    def set_tints(self, idx: np.ndarray, rgb, weight) -> None:
+        """Mix ``rgb`` (n x 3, or one colour) over parts ``idx`` by ``weight`` (0..1, one or
+        n; 0 removes the tint): how a part in alarm shows its severity."""
+        idx = np.asarray(idx, dtype=np.int64)
+        self._tint[idx] = rgb
+        self._tint_weight[idx] = weight
+        self._mark(idx, "colours_dirty")
+
     def set_visible(self, name: str, visible: bool) -> None:
         """Show or hide ``name`` and every part under it."""
         idx = self._subtree[name]
@@ -166,7 +205,10 @@ class PartMeshes:
             pp = group.point_part
             if group.colours_dirty:
                 rgb = group.mesh.point_data["rgb"]
-                rgb[:] = np.where(self._has_override[pp][:, None], self._override[pp], group.base_rgb)
+                rgb[:] = np.where(self._has_override[pp][:, None], self._override[pp], group.look_rgb)
+                if self._tint_weight.any():  # costs nothing while no part is in alarm
+                    w = self._tint_weight[pp][:, None]
+                    rgb[:] = np.rint(rgb * (1 - w) + self._tint[pp] * w)
                 group.mesh.Modified()
                 group.colours_dirty = False
             if group.points_dirty:
@@ -186,8 +228,7 @@ class PartMeshes:
             for group in self.groups:
                 if group.root is not None:
                     group.actor.user_matrix = worlds[group.root]
-            for actor, group in self._highlight:
-                actor.SetUserMatrix(group.actor.GetUserMatrix())
+            self.selection.follow()
 
     def world_transforms(self) -> dict[str, np.ndarray]:
         """Current world matrix of every part's frame (kept until a joint moves)."""
@@ -196,8 +237,8 @@ class PartMeshes:
         return self._worlds
 
     def close(self) -> None:
-        """Remove every actor this view added."""
-        self.highlight(None)
+        """Remove every actor (and the selection's top layer) this view added."""
+        self.selection.close()
         for group in self.groups:
             self.plotter.remove_actor(group.actor, reset_camera=False, render=False)
         self.groups, self._group_of_actor = [], {}
@@ -232,41 +273,27 @@ class PartMeshes:
         allpts = np.concatenate(pts)
         return np.array([allpts.min(axis=0), allpts.max(axis=0)])
 
-    def highlight(self, name: str | None) -> None:
-        """Outline ``name`` (a group: every part under it); ``None`` clears it."""
-        for actor, _ in self._highlight:
-            self.plotter.remove_actor(actor, reset_camera=False, render=False)
-        self._highlight = []
-        if name is None:
-            return
-        idx = self.own_geometry(name)
-        for group in self.groups:  # a group may span the static and moving meshes
-            cells = np.flatnonzero(np.isin(group.cell_part, idx))
-            if len(cells):
-                actor = self._outline(group.mesh.extract_cells(cells).extract_surface(algorithm="dataset_surface"))
-                actor.SetUserMatrix(group.actor.GetUserMatrix())
-                self.plotter.add_actor(actor, reset_camera=False, pickable=False, render=False)
-                self._highlight.append((actor, group))
+    def extent(self, name: str) -> tuple[np.ndarray, float] | None:
+        """Centre (in ``name``'s own frame) and radius of a sphere around what stands for
+        ``name`` (see :meth:`own_geometry`) at rest: a size that stays put as the part turns,
+        where its box would grow and shrink; None without geometry."""
+        rest = self.assembly.world_transforms()
+        to_own = np.linalg.inv(rest[name])
+        pts = []
+        for i in self.own_geometry(name):
+            if self._local_bounds[i] is not None:
+                m = to_own @ rest[self.names[i]]
+                pts.append(self._local_bounds[i] @ m[:3, :3].T + m[:3, 3])
+        if not pts:
+            return None
+        allpts = np.concatenate(pts)
+        lo, hi = allpts.min(axis=0), allpts.max(axis=0)
+        return (lo + hi) / 2, float(np.linalg.norm(hi - lo) / 2)
 
-    def _outline(self, piece: pv.PolyData) -> vtk.vtkActor:
-        """A bright silhouette-and-feature-edge actor for ``piece``."""
-        silhouette = vtk.vtkPolyDataSilhouette()
-        silhouette.SetInputData(piece)
-        silhouette.SetCamera(self.plotter.renderer.GetActiveCamera())
-        silhouette.SetEnableFeatureAngle(True)
-        silhouette.SetFeatureAngle(_FEATURE_ANGLE + 25)
-        silhouette.BorderEdgesOn()
-        mapper = vtk.vtkPolyDataMapper()
-        mapper.SetInputConnection(silhouette.GetOutputPort())
-        mapper.SetResolveCoincidentTopologyToPolygonOffset()
-        actor = vtk.vtkActor()
-        actor.SetMapper(mapper)
-        prop = actor.GetProperty()
-        prop.SetColor(1.0, 0.85, 0.0)
-        prop.SetLineWidth(3.0)
-        prop.SetLighting(False)
-        silhouette.SetProp3D(actor)
-        return actor
+    def highlight(self, name: str | None) -> None:
+        """Select ``name`` (a group: every part under it): outlined, and seen through what
+        covers it (see :mod:`overlays.selection`); ``None`` clears it."""
+        self.selection.show(name)
 
 
 def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict) -> dict[str, np.ndarray]:

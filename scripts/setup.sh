@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 
 # Xvfb for headless windows, Mosquitto for the broker (and its clients, to publish test
 # values by hand), the X/GL libraries that Qt's xcb platform and VTK need, and venv
-# support for Debian's python3.
+# support for Debian's python3; a fallback font with CJK glyphs, so labels in any language
+# are drawn rather than boxes.
 APT_PACKAGES=(
   xvfb xauth mosquitto mosquitto-clients python3-venv
   libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0
-  libfontconfig1 libdbus-1-3 libglib2.0-0
+  libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-droid-fallback
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -19,12 +19,13 @@ import pytest
 import trimesh
 
 from overlays.labels import OPEN_LAYERS
+from overlays.ontop import OPEN_TOP_LAYERS
 from viewer.live.broker import free_port, mosquitto_path, wait_for_port
 
 
-def _leftovers(threads_before: set, children_before: set) -> list[str]:
-    """What a test started and did not end: threads, child processes, label layers (with
-    their render observers), top-level Qt widgets."""
+def _leftovers(threads_before: set, children_before: set, layers_before: set) -> list[str]:
+    """What a test started and did not end: threads, child processes, label and top layers
+    (with their render observers), top-level Qt widgets."""
     gc.collect()
     found = [f"thread {t.name}" for t in threading.enumerate() if t not in threads_before and t.is_alive()]
     for child in psutil.Process().children(recursive=True):
@@ -33,7 +34,8 @@ def _leftovers(threads_before: set, children_before: set) -> list[str]:
                 found.append(f"process {child.pid} {' '.join(child.cmdline()[:3])}")
         except psutil.NoSuchProcess:
             pass
-    found += [f"label layer {layer!r} (not closed)" for layer in OPEN_LAYERS]
+    found += [f"layer {layer!r} (not closed)" for layer in (*OPEN_LAYERS, *OPEN_TOP_LAYERS)
+              if id(layer) not in layers_before]
     if "PySide6" in sys.modules:
         from PySide6 import QtCore, QtWidgets
 
@@ -49,9 +51,10 @@ def nothing_left_behind():
     starts something has a close() that undoes it."""
     threads_before = set(threading.enumerate())
     children_before = {p.pid for p in psutil.Process().children(recursive=True)}
+    layers_before = {id(layer) for layer in (*OPEN_LAYERS, *OPEN_TOP_LAYERS)}  # one leak fails one test
     yield
     deadline = time.monotonic() + 5  # threads that are ending (paho's, joined on a helper) get a moment
-    while (found := _leftovers(threads_before, children_before)) and time.monotonic() < deadline:
+    while (found := _leftovers(threads_before, children_before, layers_before)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not found, f"left behind: {found}"
 

@@ -7,7 +7,8 @@ from functools import reduce
 import numpy as np
 import pyvista as pv
 
-from overlays import motion
+from overlays import motion, palette
+from overlays.badges import BadgeLayer
 from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.label_rule import LabelRule
 from overlays.labels import LabelLayer
@@ -30,6 +31,8 @@ BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels r
 MULTI_SAMPLES = 0
 MAX_LEGENDS = 6  # more colour bars than this hide the machine
 LABEL_PERIOD_S = 0.1  # label texts change at most this often
+BLINK_PERIOD_S = 1.0  # an unacknowledged badge's halo blinks once a second: 2 renders/s of an idle view
+ALARM_TINT = 0.6  # share of the severity colour in a part in alarm that has no data colour
 _BADGES = ["live", "no data", "last known", "stale", "offline"]  # better to worse
 
 
@@ -54,6 +57,7 @@ class Scene:
         self._index = {id(b): i for i, b in enumerate(bindings)}  # for unit conversions
         self.colours = [(b, ColourRule(b.cmap, *b.range)) for b in bindings if b.kind == "colour"]
         self._colour_sets = self._colour_tables()
+        self._alarm_look()  # the condition view, the selection colour, no badges yet
         self.legends = self._add_legends()
 
         self.moves: list[tuple[BindingSpec, object]] = []
@@ -110,6 +114,9 @@ class Scene:
     def close(self) -> None:
         """Take everything this scene drew out of the plotter (actors, legends, labels)."""
         self.parts.close()
+        if self.badges is not None:
+            self.badges.close()
+            self.badges = None
         for bar in self.legends:
             self.plotter.remove_actor(bar, reset_camera=False, render=False)
         self.legends = []
@@ -187,8 +194,9 @@ class Scene:
         for part in moved:
             self.parts.set_joint(part, reduce(np.matmul, [self._motion[i] for i in self._moves_of[part]]))
         labelled = self.label_layer is not None and self._sync_labels(values, dirty, moved, dt, force)
+        badged = self.badges is not None and self._sync_badges(moved, dt)
         if not (dirty or moved or force):
-            return labelled
+            return labelled or badged
         self.parts.flush()
         return True
 
@@ -225,6 +233,103 @@ class Scene:
         worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
         badge = {"stale": " ⚠ stale", "last known": " (last known)", "offline": " ⚠ offline"}.get(worst, "")
         return rule.text(values) + badge
+
+    # -- condition view and alarms ---------------------------------------------------
+
+    def _alarm_look(self) -> None:
+        """Colours of the app's own (neutral parts, selection) chosen away from every
+        colour the twin's maps can give; the condition view on when the twin binds anything."""
+        tables = [rule.table for _, rule in self.colours]
+        #: Every colour the scene's colour maps can draw (n x 3 uint8).
+        self.map_colours = np.unique(np.concatenate(tables), axis=0) if tables else np.zeros((0, 3), np.uint8)
+        self._data_coloured = np.zeros(len(self.parts.names), dtype=bool)
+        for b, _ in self.colours:
+            self._data_coloured[self.parts.own_geometry(b.part)] = True
+        self._neutral_range = palette.neutral_range(self.map_colours)
+        severities = np.array(list(palette.SEVERITY_RGB.values()))
+        self.parts.selection.set_colour(palette.selection_colour(self.map_colours, severities))
+        self.badges: BadgeLayer | None = None  # made with the first badge
+        self.alarm_looks: dict[str, tuple] = {}  # part -> (severity, acknowledged, active)
+        self._badge_moving = (np.zeros(0, dtype=np.int64), [], np.zeros((0, 4)), np.zeros(0))
+        self._blink_clock, self.blinking = 0.0, True
+        self.set_condition_view(bool(self.twin.bindings))
+
+    def set_condition_view(self, on: bool) -> None:
+        """Draw every part that no colour binding colours in neutral greys (``on``), so no
+        material colour can pass for a data colour, or in the file's own colours."""
+        self.condition_view = bool(on)
+        self.parts.set_neutral(~self._data_coloured if on else np.zeros_like(self._data_coloured),
+                               self._neutral_range)
+        self.parts.flush()
+
+    def set_blinking(self, on: bool) -> None:
+        """Let the halos of unacknowledged badges blink (at most two renders a second), or
+        show them steady."""
+        self.blinking = bool(on)
+        if self.badges is not None:
+            self.badges.blinking = self.blinking
+
+    def set_alarms(self, looks: dict) -> None:
+        """Show what is wrong where: a severity badge beside each part in alarm, tied to it
+        by a leader line, and a severity tint on the part unless a data colour shows it.
+
+        Call when alarms change, not per frame: only the parts given change.
+
+        Parameters
+        ----------
+        looks : dict
+            Part name -> ``(severity, acknowledged, active)`` (severity 1 info, 2 warning,
+            3 alarm; ``active`` False: returned but not acknowledged, a badge and no
+            tint), or None when the part has nothing to show any more.
+        """
+        for part, look in looks.items():
+            if look is None:
+                self.alarm_looks.pop(part, None)
+            else:
+                self.alarm_looks[part] = (int(look[0]), bool(look[1]), bool(look[2]))
+            idx = self.parts.own_geometry(part)
+            idx = idx[~self._data_coloured[idx]]  # the data wins: a data colour is never tinted
+            active = look is not None and bool(look[2])
+            self.parts.set_tints(idx, palette.SEVERITY_RGB[int(look[0])] if active else 0, ALARM_TINT if active else 0)
+        self.parts.flush()
+        if self.badges is None and self.alarm_looks:
+            self.badges = BadgeLayer(self.plotter)
+            self.badges.blinking = self.blinking
+        if self.badges is None:
+            return
+        parts = sorted(self.alarm_looks, key=lambda p: (self.alarm_looks[p][0], p))  # worst drawn on top
+        boxes, moving = [], []
+        for row, part in enumerate(parts):
+            bounds = self.parts.bounds(part, own=True)
+            extent = self.parts.extent(part)
+            if self.parts.group_root(part) is not None and extent is not None:
+                moving.append((row, part, *extent))  # its box follows it every frame it moves
+            boxes.append(bounds if bounds is not None else np.zeros((2, 3)))
+        self.badges.set(parts, np.array(boxes).reshape(-1, 2, 3), [self.alarm_looks[p][0] for p in parts],
+                        [self.alarm_looks[p][1] for p in parts])
+        rows, names, centres, radii = zip(*moving) if moving else ((), (), (), ())
+        self._badge_moving = (np.array(rows, dtype=np.int64), list(names),
+                              np.c_[np.array(centres).reshape(-1, 3), np.ones(len(rows))], np.array(radii))
+        self._place_moving_badges()
+
+    def _place_moving_badges(self) -> None:
+        """Boxes of badges on moving parts: a cube around the part's sphere, which does
+        not wobble as the part spins."""
+        rows, names, centres, radii = self._badge_moving
+        if len(rows):
+            worlds = self.parts.world_transforms()
+            at = np.einsum("nij,nj->ni", np.array([worlds[n] for n in names]), centres)[:, :3]
+            self.badges.move(rows, np.stack([at - radii[:, None], at + radii[:, None]], axis=1))
+
+    def _sync_badges(self, moved: set[str], dt: float) -> bool:
+        """Badges follow moving parts; unacknowledged ones blink. True if a render is due."""
+        if moved and len(self._badge_moving[0]):
+            self._place_moving_badges()
+        self._blink_clock += dt
+        if self._blink_clock < BLINK_PERIOD_S / 2:
+            return False
+        self._blink_clock %= BLINK_PERIOD_S / 2
+        return self.badges.blink(not self.badges.phase)
 
     def bindings_of(self, part: str) -> list[BindingSpec]:
         """Bindings that act on ``part`` or on a part it belongs to."""

@@ -10,6 +10,7 @@ import pyvista as pv
 from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
 from viewer.live.mqtt import ConnectionStatus, MqttSource
+from viewer.alarms import AlarmState
 from viewer.scene import Scene
 from viewer.state import TwinAlarms, TwinState
 from viewer.twin.loader import Twin
@@ -50,6 +51,11 @@ class Session:
         self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
         self.alarms = TwinAlarms(twin.alarms)
         self.alarms_changed: set[str] = set()  # ids whose alarm changed in the last tick
+        self._alarms_of: dict[str, list[str]] = {}  # part -> ids of the alarms shown on it
+        for a in twin.alarms:
+            for part in a.parts:
+                self._alarms_of.setdefault(part, []).append(a.id)
+        self._alarms_owed: set[str] = set()  # changed by an operator since the last tick
         self.scene = Scene(plotter, twin)
         self.problems: list[str] = []  # what is wrong with the session itself, for a banner
         self._last = time.monotonic()
@@ -97,12 +103,38 @@ class Session:
         dirty |= changed
         qualities = self._qualities if changed else None
         values = self.state.values()
-        self.alarms_changed = self.alarms.update(dirty, values, self._qualities, time.time())
-        return self.scene.sync(values, dirty, dt, qualities=qualities)
+        self.alarms_changed = self.alarms.update(dirty, values, self._qualities, time.time()) | self._alarms_owed
+        self._alarms_owed = set()
+        if self.alarms_changed:  # the look of the parts they show on, only when they change
+            self.scene.set_alarms(self._part_looks(self.alarms_changed))
+        return self.scene.sync(values, dirty, dt, qualities=qualities) or bool(self.alarms_changed)
+
+    def refresh_alarms(self, ids=None) -> None:
+        """Redraw the parts of alarms ``ids`` (default: all) at the next tick: after an
+        operator acknowledged or shelved them through :attr:`alarms`."""
+        self._alarms_owed |= set(self.alarms.defs if ids is None else ids)
+
+    def _part_looks(self, ids) -> dict[str, tuple | None]:
+        """``(severity, acknowledged, active)`` of each part that alarms ``ids`` show on,
+        from all the alarms it shows (worst active severity first); None: nothing to show."""
+        parts = {part for i in ids if i in self.alarms.defs for part in self.alarms.defs[i].parts}
+        looks = {}
+        for part in parts:
+            shown = [a for a in map(self.alarms.book.get, self._alarms_of[part])
+                     if a.state is not AlarmState.NORMAL and not a.shelved]
+            active = [a for a in shown if a.active]
+            if not shown:
+                looks[part] = None
+                continue
+            unacked = any(a.state in (AlarmState.ACTIVE_UNACKED, AlarmState.RETURNED_UNACKED) for a in shown)
+            looks[part] = (max(a.severity for a in active or shown), not unacked, bool(active))
+        return looks
 
     def acknowledge(self, ids=None) -> list[str]:
         """Acknowledge the alarms ``ids`` (default: every one listed), as the user logged in."""
-        return self.alarms.book.acknowledge_all(getpass.getuser(), time.time(), ids)
+        done = self.alarms.book.acknowledge_all(getpass.getuser(), time.time(), ids)
+        self.refresh_alarms(done)
+        return done
 
     @property
     def status(self) -> ConnectionStatus:

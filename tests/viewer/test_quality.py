@@ -157,8 +157,9 @@ def test_a_lost_broker_makes_every_value_untrusted_at_once(rig_twin, tmp_path):
     plotter = pv.Plotter(off_screen=True, window_size=(300, 200))
     session = Session(load_twin(rig_twin), plotter, url)  # the rig's default stale_after: 30 s
     session.start()
+    publisher = Publisher(url)
     try:
-        publisher = Publisher(url)
+        wait_until(lambda: session.status.state == "live")  # subscribed: the value below is not lost
         publisher.send("rig/bearing", {"temperature": 60})
         wait_until(lambda: _quality(session) == "live")
         publisher.close()
@@ -167,6 +168,9 @@ def test_a_lost_broker_makes_every_value_untrusted_at_once(rig_twin, tmp_path):
         wait_until(lambda: _quality(session) == "stale", timeout=3)  # not after 30 s
         wait_until(lambda: _labels(session) == ["T 60.0 degC ⚠ stale"], timeout=2)
     finally:
+        publisher.close()
+        broker.kill()
+        broker.wait()
         session.close()
         plotter.close()
 

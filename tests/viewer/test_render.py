@@ -113,6 +113,7 @@ def test_render_without_a_broker_still_draws_the_machine(rig_twin, tmp_path, cap
 
 
 def test_rotating_a_part_moves_its_silhouette(scene):
+    scene.set_condition_view(False)  # the arm in its file colour (green) shows where it is
     tip = pixel_of(scene.plotter, (0.3, -0.08, 0.85))
     before = _shot(scene)
     arm_mid = pixel_of(scene.plotter, (0.3 + 0.3 * 0.7071, -0.045, 0.2 + 0.3 * 0.7071))
@@ -142,6 +143,7 @@ def test_a_label_riding_on_a_moving_part_does_not_hold_the_part_back(rig_twin):
     rig_twin.write_text(rig_twin.read_text() + '  - {label: arm, text: "arm {angle:.0f}"}\n')
     plotter = pv.Plotter(off_screen=True, window_size=(500, 400))
     scene = Scene(plotter, load_twin(rig_twin))
+    scene.set_condition_view(False)
     scene.view("front")
     arm_mid = pixel_of(plotter, (0.3 + 0.3 * 0.7071, -0.045, 0.2 + 0.3 * 0.7071))
     scene.sync({"temp": None, "angle": 45.0}, {"angle"}, dt=LABEL_PERIOD_S)
@@ -157,6 +159,7 @@ def test_an_angle_in_radians_turns_the_part_by_that_angle(rig_twin):
                                                      "angle: {topic: rig/arm/angle, unit: rad}"))
     plotter = pv.Plotter(off_screen=True, window_size=(500, 400))
     scene = Scene(plotter, load_twin(rig_twin))
+    scene.set_condition_view(False)
     scene.view("front")
     arm_mid = pixel_of(plotter, (0.3 + 0.3 * 0.7071, -0.045, 0.2 + 0.3 * 0.7071))
     scene.sync({"temp": None, "angle": np.pi / 4}, {"angle"}, dt=0.03)
