@@ -53,7 +53,7 @@ def atlas() -> tuple[np.ndarray, dict]:
         images[("dot", severity, False)] = _dot(rgb, False)
         strip = np.zeros((LEADER_PX, LEADER_PX, 4), dtype=np.uint8)
         strip[:, :] = (*_DARK, 200)
-        strip[:, 1:-1] = (*rgb, 255)
+        strip[1:-1, :] = (*rgb, 255)  # dark edges along the line (across the quad's v), not across it
         images[("leader", severity)] = strip
     images[("ring",)] = _ring()
     width = sum(im.shape[1] + 2 for im in images.values())  # 2 px apart: no bleeding
@@ -159,6 +159,8 @@ class BadgeLayer:
         self.top = TopLayer(plotter, self._frame)
         self.keys: list = []
         self.boxes = np.zeros((0, 2, 3))
+        self.points = np.zeros((0, 1, 3))
+        self.tolerance = np.zeros(0)
         self.severity = np.zeros(0, dtype=np.int64)
         self.acked = np.zeros(0, dtype=bool)
         self.hidden = np.zeros(0, dtype=bool)  # per badge: its part was covered in the last frame
@@ -200,7 +202,7 @@ class BadgeLayer:
         self.top.renderer.RemoveViewProp(self.actor)
         self.top.close()
 
-    def set(self, keys: list, boxes: np.ndarray, severity, acked) -> None:
+    def set(self, keys: list, boxes: np.ndarray, points: np.ndarray, tolerance, severity, acked) -> None:
         """Show exactly these badges (a call per change of the alarms, not per frame).
 
         Parameters
@@ -208,8 +210,13 @@ class BadgeLayer:
         keys : list
             What each badge is for (part names, say); later ones draw over earlier ones.
         boxes : numpy.ndarray
-            ``(n, 2, 3)`` world bounds of each part: the leader starts at the centre, the
-            badge sits beside the box.
+            ``(n, 2, 3)`` world bounds of each part: the badge sits beside the box.
+        points : numpy.ndarray
+            ``(n, k, 3)`` world points on each part's surface: the part is hidden when the
+            frame covers all of them, else the leader starts at the one seen nearest the
+            box's centre.
+        tolerance : array_like
+            ``(n,)`` depth tolerance of each part, see :meth:`overlays.ontop.TopLayer.covered`.
         severity : array_like of int
             1 info, 2 warning, 3 alarm.
         acked : array_like of bool
@@ -217,15 +224,19 @@ class BadgeLayer:
         """
         self.keys = list(keys)
         self.boxes = np.asarray(boxes, dtype=float).reshape(-1, 2, 3)
+        self.points = np.asarray(points, dtype=float).reshape(len(self.boxes), -1, 3) if len(self.boxes) \
+            else np.zeros((0, 1, 3))
+        self.tolerance = np.asarray(tolerance, dtype=float).reshape(-1)
         self.severity = np.asarray(severity, dtype=np.int64).reshape(-1)
         self.acked = np.asarray(acked, dtype=bool).reshape(-1)
         self.hidden = np.zeros(len(self.keys), dtype=bool)
         self.centres = np.full((len(self.keys), 2), np.nan)
         self._allocate(len(self.keys))
 
-    def move(self, rows, boxes: np.ndarray) -> None:
-        """New world bounds for badges ``rows`` (their parts moved)."""
-        self.boxes[np.asarray(rows, dtype=np.int64)] = boxes
+    def move(self, rows, boxes: np.ndarray, points: np.ndarray) -> None:
+        """New world bounds and surface points for badges ``rows`` (their parts moved)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self.boxes[rows], self.points[rows] = boxes, points
 
     def blink(self, on: bool) -> bool:
         """Set the blink phase; True if that changes what is drawn (a render is due)."""
@@ -273,7 +284,15 @@ class BadgeLayer:
         xy, front = xy.reshape(n, 8, 2) - (x0, y0), front.reshape(n, 8)
         anchor, anchor_front = top.project(self.boxes.mean(axis=1))
         anchor = anchor - (x0, y0)
-        self.hidden = top.hidden(self.boxes)
+        k = self.points.shape[1]
+        seen_xy, _ = top.project(self.points.reshape(-1, 3))
+        seen_xy = seen_xy.reshape(n, k, 2) - (x0, y0)
+        seen = ~top.covered(self.points.reshape(-1, 3), np.repeat(self.tolerance, k)).reshape(n, k)
+        self.hidden = ~seen.any(axis=1)
+        # A part in view: the leader ends on it, at the point seen nearest its centre.
+        gap = np.where(seen, np.linalg.norm(seen_xy - anchor[:, None], axis=2), np.inf)
+        nearest = seen_xy[np.arange(n), gap.argmin(axis=1)]
+        anchor = np.where(self.hidden[:, None], anchor, nearest)
         shown = anchor_front & front.all(axis=1)
         # The badge beside the part's projected box (up and to the right), within reach of
         # its centre, and always whole on screen.

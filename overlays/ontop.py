@@ -5,7 +5,8 @@ them. They go in a renderer of their own in a higher layer of the same window th
 shares the main camera: a layer above 0 clears only the depth buffer, so whatever it
 holds is drawn over the finished machine.
 
-Whether a part is hidden is read from the depth buffer of the frame being drawn. The
+Whether a part is hidden is read from the depth buffer of the frame being drawn, at
+points sampled on the part's own surface: it is hidden when every one of them is covered. The
 main renderer's ``EndEvent`` fires once the machine (layer 0) is complete and before the
 higher layers draw, so what goes on top is decided from the same frame: no lag, no
 extra render, and no ray casting on the CPU (measured: reading the depth of a few
@@ -81,61 +82,60 @@ class TopLayer:
         xy = np.c_[(clip[:, 0] / w + 1) * width / 2 + x0, (clip[:, 1] / w + 1) * height / 2 + y0]
         return xy, front
 
-    def hidden(self, boxes: np.ndarray) -> np.ndarray:
-        """Which world boxes are covered by something else at their centre, in the frame
-        just drawn (call only from ``on_frame``).
+    def covered(self, points: np.ndarray, tolerance) -> np.ndarray:
+        """Which world points lie behind something else drawn in the frame just drawn
+        (call only from ``on_frame``).
 
-        A box is hidden when the depth drawn at its centre's pixel lies in front of
-        where the ray through that pixel enters the box: something between the camera
-        and the part covers it there. A box off screen, behind the camera or around the
-        camera is not hidden.
+        A point is covered when the surface drawn at its pixel is nearer the camera than
+        the point by more than ``tolerance``; points on a part's own surface (see
+        :meth:`overlays.parts.PartMeshes.surface_samples`) are therefore uncovered exactly
+        where the part shows. A point off screen or behind the camera is not covered.
 
         Parameters
         ----------
-        boxes : numpy.ndarray
-            ``(n, 2, 3)`` world ``[min, max]`` corners.
+        points : numpy.ndarray
+            ``(n, 3)`` world points.
+        tolerance : float or numpy.ndarray
+            World distance (one, or one per point) a drawn surface may lie in front of a
+            point and still count as the point itself: depth buffer precision, and the
+            facets of a curved surface between sampled points.
 
         Returns
         -------
         numpy.ndarray
             ``(n,)`` bool.
         """
-        n = len(boxes)
+        n = len(points)
+        result = np.zeros(n, dtype=bool)
         if not n:
-            return np.zeros(0, dtype=bool)
+            return result
         width, height = self.main.GetSize()
         x0, y0 = self.main.GetOrigin()
-        centres = boxes.mean(axis=1)
-        xy, front = self.project(centres)
-        px = np.rint(xy).astype(np.int64)
-        on_screen = front & (px[:, 0] >= x0) & (px[:, 0] < x0 + width) & (px[:, 1] >= y0) & (px[:, 1] < y0 + height)
-        result = np.zeros(n, dtype=bool)
-        if not on_screen.any():
+        xy, front = self.project(points)
+        px = np.floor(xy).astype(np.int64)  # the pixel the point falls in
+        idx = np.flatnonzero(front & (px[:, 0] >= x0) & (px[:, 0] < x0 + width)
+                             & (px[:, 1] >= y0) & (px[:, 1] < y0 + height))
+        if not len(idx):
             return result
         camera = self.main.GetActiveCamera()
         if camera.GetParallelProjection():
             direction = np.subtract(camera.GetFocalPoint(), camera.GetPosition())
-            direction = np.broadcast_to(direction / np.linalg.norm(direction), centres.shape)
-            origin = centres - direction * camera.GetDistance() * 10
+            direction = np.broadcast_to(direction / np.linalg.norm(direction), (len(idx), 3))
+            origin = np.broadcast_to(np.asarray(camera.GetPosition(), float), (len(idx), 3))
         else:
-            origin = np.broadcast_to(np.asarray(camera.GetPosition(), float), centres.shape)
-            direction = centres - origin
+            origin = np.broadcast_to(np.asarray(camera.GetPosition(), float), (len(idx), 3))
+            direction = points[idx] - origin
             direction = direction / np.maximum(np.linalg.norm(direction, axis=1), 1e-12)[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t0, t1 = (boxes[:, 0] - origin) / direction, (boxes[:, 1] - origin) / direction
-        near = np.nan_to_num(np.minimum(t0, t1), nan=-np.inf).max(axis=1)  # where the ray enters the box
-        idx = np.flatnonzero(on_screen & (near > 0))
-        if not len(idx):
-            return result
         depth = self._depths(px[idx])
         # Back from the depth buffer to a distance along the ray, so the tolerance is in
         # metres (depth values are not linear in distance).
-        ndc = np.c_[(px[idx] - (x0, y0) + 0.5) / (width, height) * 2 - 1, depth * 2 - 1, np.ones(len(idx))]
+        ndc = np.c_[(xy[idx] - (x0, y0)) / (width, height) * 2 - 1, depth * 2 - 1, np.ones(len(idx))]
         world = ndc @ np.linalg.inv(composite_matrix(self.main)).T
         world = world[:, :3] / world[:, 3:]
-        drawn_at = ((world - origin[idx]) * direction[idx]).sum(axis=1)
-        tolerance = 0.02 * np.linalg.norm(boxes[idx, 1] - boxes[idx, 0], axis=1) + 1e-6
-        result[idx] = (depth < 1.0) & (drawn_at < near[idx] - tolerance)
+        drawn_at = ((world - origin) * direction).sum(axis=1)
+        point_at = ((points[idx] - origin) * direction).sum(axis=1)
+        tolerance = np.broadcast_to(np.asarray(tolerance, float), (n,))[idx]
+        result[idx] = (depth < 1.0) & (drawn_at < point_at - tolerance)
         return result
 
     def _depths(self, px: np.ndarray) -> np.ndarray:

@@ -290,6 +290,32 @@ class PartMeshes:
         lo, hi = allpts.min(axis=0), allpts.max(axis=0)
         return (lo + hi) / 2, float(np.linalg.norm(hi - lo) / 2)
 
+    def surface_samples(self, name: str, count: int = 24) -> np.ndarray | None:
+        """``count`` points spread over the surface of what stands for ``name`` (see
+        :meth:`own_geometry`), in ``name``'s own frame (``world_transforms()[name]`` puts
+        them where the part is now): where to ask the frame whether the part shows.
+
+        Triangle centres, drawn with a fixed seed in proportion to triangle area, so a
+        large face is asked about more often than a fillet; None without geometry.
+        """
+        rest = self.assembly.world_transforms()
+        to_own = np.linalg.inv(rest[name])
+        centres, areas = [], []
+        for i in self.own_geometry(name):
+            part = self.assembly[self.names[i]]
+            if not part.has_geometry or not len(part.faces):
+                continue
+            m = to_own @ rest[part.name]
+            corners = part.vertices[part.faces] @ m[:3, :3].T + m[:3, 3]
+            centres.append(corners.mean(axis=1))
+            areas.append(np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1))
+        if not centres:
+            return None
+        centres, areas = np.concatenate(centres), np.concatenate(areas)
+        if np.count_nonzero(areas) <= count:  # few triangles: every one with an area (or any, if none has)
+            return centres[np.flatnonzero(areas)] if areas.any() else centres[:count]
+        return centres[np.random.default_rng(0).choice(len(centres), size=count, replace=False, p=areas / areas.sum())]
+
     def highlight(self, name: str | None) -> None:
         """Select ``name`` (a group: every part under it): outlined, and seen through what
         covers it (see :mod:`overlays.selection`); ``None`` clears it."""

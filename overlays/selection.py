@@ -1,10 +1,10 @@
 """The selected part: its outline, and an x-ray of it when other parts cover it.
 
 The outline is a silhouette-and-feature-edge actor per rigid group the part spans,
-depth-tested like the machine. When the frame shows the part covered at its centre
-(asked of the depth buffer, see :mod:`overlays.ontop`), a translucent ghost of it and
-its outline are also drawn on top, so what covers it is seen through; a part in plain
-view gets no ghost, so nothing washes over its data colour.
+depth-tested like the machine. When the frame shows none of the part (asked of the
+depth buffer at points on its surface, see :mod:`overlays.ontop`), a translucent ghost
+of it and its outline are also drawn on top, so what covers it is seen through; a part
+in view gets no ghost, so nothing washes over its data colour.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from overlays.ontop import TopLayer
 #: Outline colour until the scene picks one far from its colour maps (see
 #: :func:`overlays.palette.selection_colour`).
 DEFAULT_RGB = (0, 230, 255)
+#: A drawn surface nearer than a point on the part by less than this share of the part's
+#: radius is the part itself (depth precision, the pixel's slope on a steep face).
+COVER_TOLERANCE = 0.02
 GHOST_OPACITY = 0.45  # enough to see the part, and what covers it through it
 _EDGE_ANGLE = 60.0  # degrees: sharper edges are outlined besides the silhouette
 
@@ -40,7 +43,9 @@ class Selection:
         self._outlines: list[tuple[vtk.vtkActor, object]] = []  # (actor, its group)
         self._ghosts: list[tuple[vtk.vtkActor, vtk.vtkActor, object]] = []  # (ghost, outline on top, group)
         self._layer: TopLayer | None = None
-        self._box: np.ndarray | None = None
+        self._samples: np.ndarray | None = None  # points on the part's surface, in its own frame
+        self._tolerance = 0.0
+        self._world = np.eye(4)  # the part's frame now
 
     def show(self, name: str | None) -> None:
         """Outline ``name`` (a group: every part under it); ``None`` clears it."""
@@ -52,6 +57,9 @@ class Selection:
         if self.xray and self._layer is None:
             self._layer = TopLayer(plotter, self._on_frame)
         idx = self.parts.own_geometry(name)
+        self._samples = self.parts.surface_samples(name)
+        extent = self.parts.extent(name)
+        self._tolerance = COVER_TOLERANCE * extent[1] if extent else 0.0
         for group in self.parts.groups:  # a group may span the static and moving meshes
             cells = np.flatnonzero(np.isin(group.cell_part, idx))
             if not len(cells):
@@ -74,7 +82,8 @@ class Selection:
         for ghost, top, group in self._ghosts:
             ghost.SetUserMatrix(group.actor.GetUserMatrix())
             top.SetUserMatrix(group.actor.GetUserMatrix())
-        self._box = self.parts.bounds(self.name, own=True) if self.name is not None else None
+        if self.name is not None:
+            self._world = self.parts.world_transforms()[self.name]
 
     def set_colour(self, rgb) -> None:
         """Draw the outline and ghost in ``rgb`` (0-255)."""
@@ -100,11 +109,14 @@ class Selection:
         for ghost, top, _ in self._ghosts:
             self._layer.renderer.RemoveActor(ghost)
             self._layer.renderer.RemoveActor(top)
-        self._outlines, self._ghosts, self._box, self.name, self.hidden = [], [], None, None, False
+        self._outlines, self._ghosts, self._samples, self.name, self.hidden = [], [], None, None, False
 
     def _on_frame(self, layer: TopLayer) -> None:
         """Between the machine and the top layer: ghost the part if it is covered now."""
-        hidden = bool(self._ghosts and self._box is not None and layer.hidden(self._box[None])[0])
+        hidden = False
+        if self._ghosts and self._samples is not None:
+            points = self._samples @ self._world[:3, :3].T + self._world[:3, 3]
+            hidden = bool(layer.covered(points, self._tolerance).all())
         self.hidden = hidden
         for ghost, top, _ in self._ghosts:
             ghost.SetVisibility(hidden)

@@ -9,6 +9,7 @@ import pyvista as pv
 
 from overlays import motion, palette
 from overlays.badges import BadgeLayer
+from overlays.selection import COVER_TOLERANCE
 from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.label_rule import LabelRule
 from overlays.labels import LabelLayer
@@ -33,6 +34,7 @@ MAX_LEGENDS = 6  # more colour bars than this hide the machine
 LABEL_PERIOD_S = 0.1  # label texts change at most this often
 BLINK_PERIOD_S = 1.0  # an unacknowledged badge's halo blinks once a second: 2 renders/s of an idle view
 ALARM_TINT = 0.6  # share of the severity colour in a part in alarm that has no data colour
+BADGE_SAMPLES = 24  # points per part asked whether the part shows (a badge marks a hidden part)
 _BADGES = ["live", "no data", "last known", "stale", "offline"]  # better to worse
 
 
@@ -250,7 +252,7 @@ class Scene:
         self.parts.selection.set_colour(palette.selection_colour(self.map_colours, severities))
         self.badges: BadgeLayer | None = None  # made with the first badge
         self.alarm_looks: dict[str, tuple] = {}  # part -> (severity, acknowledged, active)
-        self._badge_moving = (np.zeros(0, dtype=np.int64), [], np.zeros((0, 4)), np.zeros(0))
+        self._badge_moving = np.zeros(0, dtype=np.int64)  # badges whose parts move
         self._blink_clock, self.blinking = 0.0, True
         self.set_condition_view(bool(self.twin.bindings))
 
@@ -298,33 +300,35 @@ class Scene:
         if self.badges is None:
             return
         parts = sorted(self.alarm_looks, key=lambda p: (self.alarm_looks[p][0], p))  # worst drawn on top
-        boxes, moving = [], []
-        for row, part in enumerate(parts):
-            bounds = self.parts.bounds(part, own=True)
-            extent = self.parts.extent(part)
-            if self.parts.group_root(part) is not None and extent is not None:
-                moving.append((row, part, *extent))  # its box follows it every frame it moves
-            boxes.append(bounds if bounds is not None else np.zeros((2, 3)))
-        self.badges.set(parts, np.array(boxes).reshape(-1, 2, 3), [self.alarm_looks[p][0] for p in parts],
-                        [self.alarm_looks[p][1] for p in parts])
-        rows, names, centres, radii = zip(*moving) if moving else ((), (), (), ())
-        self._badge_moving = (np.array(rows, dtype=np.int64), list(names),
-                              np.c_[np.array(centres).reshape(-1, 3), np.ones(len(rows))], np.array(radii))
-        self._place_moving_badges()
+        # Per badge, in its part's own frame: a sphere around the part (a box that does not
+        # wobble as the part spins) and points on its surface (where to ask whether it shows).
+        spheres = [self.parts.extent(p) or (np.zeros(3), 0.0) for p in parts]
+        samples = [self.parts.surface_samples(p, BADGE_SAMPLES) for p in parts]
+        self._badge_own = (list(parts), np.array([np.r_[c, 1.0] for c, _ in spheres]).reshape(-1, 4),
+                           np.array([r for _, r in spheres]),
+                           np.array([np.resize(s if s is not None else np.zeros((1, 3)), (BADGE_SAMPLES, 3))
+                                     for s in samples]).reshape(-1, BADGE_SAMPLES, 3))
+        boxes, points = self._badge_places(np.arange(len(parts)))
+        self.badges.set(parts, boxes, points, COVER_TOLERANCE * self._badge_own[2],
+                        [self.alarm_looks[p][0] for p in parts], [self.alarm_looks[p][1] for p in parts])
+        self._badge_moving = np.array([i for i, p in enumerate(parts) if self.parts.group_root(p) is not None],
+                                      dtype=np.int64)
 
-    def _place_moving_badges(self) -> None:
-        """Boxes of badges on moving parts: a cube around the part's sphere, which does
-        not wobble as the part spins."""
-        rows, names, centres, radii = self._badge_moving
-        if len(rows):
-            worlds = self.parts.world_transforms()
-            at = np.einsum("nij,nj->ni", np.array([worlds[n] for n in names]), centres)[:, :3]
-            self.badges.move(rows, np.stack([at - radii[:, None], at + radii[:, None]], axis=1))
+    def _badge_places(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """World boxes ``(n, 2, 3)`` and surface points ``(n, k, 3)`` of badges ``rows``,
+        where their parts are now."""
+        names, centres, radii, samples = self._badge_own
+        worlds = self.parts.world_transforms()
+        frames = np.array([worlds[names[i]] for i in rows]).reshape(-1, 4, 4)
+        at = np.einsum("nij,nj->ni", frames, centres[rows])[:, :3]
+        r = radii[rows][:, None]
+        points = np.einsum("nij,nkj->nki", frames[:, :3, :3], samples[rows]) + frames[:, None, :3, 3]
+        return np.stack([at - r, at + r], axis=1), points
 
     def _sync_badges(self, moved: set[str], dt: float) -> bool:
         """Badges follow moving parts; unacknowledged ones blink. True if a render is due."""
-        if moved and len(self._badge_moving[0]):
-            self._place_moving_badges()
+        if moved and len(self._badge_moving):
+            self.badges.move(self._badge_moving, *self._badge_places(self._badge_moving))
         self._blink_clock += dt
         if self._blink_clock < BLINK_PERIOD_S / 2:
             return False
