@@ -120,9 +120,10 @@ def alarms_now(twin: Twin, broker_url: str | None = None, seconds: float = 3.0,
 
 def print_alarms(twin: Twin, alarms: list[Alarm], connected: bool, as_json: bool, out=sys.stdout) -> int:
     """Print ``alarms`` (from :func:`alarms_now`); return the exit status of ``twinview alarms``."""
-    now, parts = time.time(), {a.id: ", ".join(a.parts) for a in twin.alarms}
+    now, defs = time.time(), {a.id: a for a in twin.alarms}
     for alarm in alarms:
-        where = parts.get(alarm.signal, "")
+        where = ", ".join(defs[alarm.signal].parts) if alarm.signal in defs else ""
+        signal = twin.signals.get(defs[alarm.signal].signal) if alarm.signal in defs else None
         row = {"alarm": alarm.signal, "severity": str(alarm.severity), "state": str(alarm.state),
                "condition": alarm.condition.name if alarm.condition else None, "value": alarm.value,
                "limit": alarm.limit, "raised": alarm.raised_at, "for_s": round(alarm.duration(now), 1),
@@ -130,10 +131,21 @@ def print_alarms(twin: Twin, alarms: list[Alarm], connected: bool, as_json: bool
         if as_json:
             print(json.dumps(row, ensure_ascii=False), file=out)
         else:
-            limit = f" (limit {alarm.limit:g})" if alarm.limit is not None else ""
-            print(f"{str(alarm.severity).upper():<8} {alarm.signal:<24} {row['condition']}: {alarm.value}{limit}, "
+            unit = f" {signal.unit}" if signal is not None and signal.unit else ""
+            limit = f" (limit {alarm.limit:g}{unit})" if alarm.limit is not None else ""
+            print(f"{str(alarm.severity).upper():<8} {alarm.signal:<24} {row['condition']}: "
+                  f"{_shown(signal, alarm.value, unit)}{limit}, "
                   f"{alarm.state}, for {row['for_s']:g} s{f' on {where}' if where else ''}", file=out)
     if not connected:
         return EXIT_NO_BROKER
     active = [a.severity for a in alarms if a.active]
     return EXIT_ALARM if Severity.ALARM in active else EXIT_WARNING if active else EXIT_NORMAL
+
+
+def _shown(signal, value, unit: str) -> str:
+    """A value as the plant names it: the state name of a mapped signal, else number and unit."""
+    if signal is not None and signal.spec.map and value is not None:
+        names = [name for name, number in signal.spec.map.items() if number == value]
+        if names:
+            return names[0]
+    return "—" if value is None else f"{value:g}{unit}"

@@ -180,6 +180,10 @@ def test_the_alarms_command_lists_what_is_active_and_says_so_in_its_exit_status(
     assert main(["alarms", str(limits_twin), "--broker", mosquitto, "--seconds", "1"]) == 4  # a warning
     assert "WARNING  temp" in capsys.readouterr().out
     publisher.send("rig/state", "FAULT", retain=True)
+    assert main(["alarms", str(limits_twin), "--broker", mosquitto, "--seconds", "1"]) == 5
+    out = capsys.readouterr().out
+    assert "alarm_when: FAULT," in out  # the state's name, as the plant says it
+    assert "warn_high: 88 degC (limit 85 degC)" in out
     assert main(["alarms", str(limits_twin), "--broker", mosquitto, "--seconds", "1", "--json"]) == 5
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["alarm"], r["severity"], r["condition"], r["parts"]) for r in rows] == [
