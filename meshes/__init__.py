@@ -6,8 +6,18 @@ VTK or Qt.
 """
 
 from meshes.assembly import Assembly, Part
-from meshes.importer import SUPPORTED_SUFFIXES, MeshImportError, load_assembly
+from meshes.formats import SUPPORTED_SUFFIXES, MeshImportError
 from meshes.transforms import rotation, translation
+
+
+def __getattr__(name):
+    # The importer loads trimesh (0.4 s): only code that imports files in this process
+    # pays for it; the window and the command line import in a child (meshes.isolated).
+    if name == "load_assembly":
+        from meshes.importer import load_assembly
+
+        return load_assembly
+    raise AttributeError(f"module 'meshes' has no attribute {name!r}")
 
 __all__ = [
     "Assembly",

@@ -25,18 +25,7 @@ import trimesh
 from trimesh.visual.color import linear_to_srgb, srgb_to_linear
 
 from meshes.assembly import Assembly, Part
-
-#: File suffixes the importer accepts (STEP through cascadio, DAE through pycollada).
-SUPPORTED_SUFFIXES = (
-    ".stl", ".obj", ".ply", ".off", ".glb", ".gltf", ".dae", ".3mf", ".step", ".stp",
-)
-
-#: Length units a twin may declare, in metres.
-UNITS = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "ft": 0.3048}
-
-#: Part of the key of every imported file in the mesh cache: bump it whenever what
-#: :func:`load_assembly` makes of a file changes (colours, names, units, geometry).
-VERSION = 2
+from meshes.formats import SUPPORTED_SUFFIXES, UNITS, VERSION, MeshImportError  # noqa: F401 (re-exported)
 
 DEFAULT_COLOR = np.array([178, 180, 186], dtype=np.uint8)
 
@@ -57,10 +46,6 @@ _SIGNATURES = {"GLB": "'glTF'", "glTF": "'{' (JSON)", "PLY": "'ply'", "OFF": "'O
 # A file that states no unit and is larger than this many of its own units across is
 # taken to be in millimetres: no machine part spans 20 m, many span 20 mm.
 _GUESS_MM_ABOVE = 20.0
-
-
-class MeshImportError(Exception):
-    """A mesh file could not be read; the message says why, for the user."""
 
 
 class _Unreadable(Exception):

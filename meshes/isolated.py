@@ -26,7 +26,7 @@ import numpy as np
 
 from meshes import cache
 from meshes.assembly import Assembly, Part
-from meshes.importer import SUPPORTED_SUFFIXES, VERSION, MeshImportError
+from meshes.formats import SUPPORTED_SUFFIXES, VERSION, MeshImportError
 
 _ARRAYS = ("vertices", "faces", "colors", "locals")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])

@@ -9,11 +9,10 @@ import sys
 import threading
 from pathlib import Path
 
-from meshes import SUPPORTED_SUFFIXES, MeshImportError
-from viewer.live.mqtt import CredentialsError, password_for
-from viewer.twin.url import BrokerUrlError, parse_broker_url
 from viewer.samples import SAMPLES
-from viewer.twin.loader import TwinError, load_twin, twin_from_mesh
+
+# Each command imports what it uses after its arguments are parsed: `--help` and a
+# mistyped option answer at once.
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -81,6 +80,8 @@ def _add_protocol(parser) -> None:
 
 def _load(args, geometry: bool = True):
     """The twin named on the command line, with the protocol override applied."""
+    from viewer.twin.loader import load_twin
+
     twin = load_twin(args.twin, allow_outside=args.allow_outside, geometry=geometry)
     if getattr(args, "mqtt", None) and twin.broker is not None:
         twin.broker = twin.broker.model_copy(update={"protocol": args.mqtt})
@@ -95,6 +96,11 @@ def _add_screenshot(parser) -> None:
 def main(argv=None) -> int:
     """Entry point of the ``twinview`` console script."""
     args = _parser().parse_args(argv)
+    from meshes.formats import SUPPORTED_SUFFIXES, MeshImportError
+    from viewer.live.mqtt import CredentialsError, password_for
+    from viewer.twin.loader import TwinError, load_twin, twin_from_mesh
+    from viewer.twin.url import BrokerUrlError, parse_broker_url
+
     if threading.current_thread() is threading.main_thread():
         # `kill` ends a command the way Ctrl+C does: its clean-up runs (the window sets its own).
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
