@@ -1,48 +1,343 @@
-"""Colour legends: one scalar bar per colour binding, laid out along the left edge."""
+"""Colour legends: a designed panel per colour map, drawn as one textured 2D actor.
+
+Each legend is a small panel in the lower left corner of the view: a title (the
+binding's display name and its unit as people write it, "Bearing temperature (°C)"),
+the colour bar, ticks at round numbers (1-2-5 steps) all with the same decimals, the
+limits as amber and red marks on the bar, and a caret over the bar at each bound
+value's current position.
+
+VTK's ``vtkScalarBarActor`` is not used: it sizes itself as a fraction of the view (a
+third of a small one), places its labels at evenly spaced values rather than round
+ones, clips long titles, and has no place for limit marks or value markers. Here every
+panel is drawn once with PIL at the exact pixel size (DejaVu Sans, and for characters it
+lacks a system font that has them, as the labels do) and shown texel for texel through
+pixel-aligned quads with nearest sampling, so text is as crisp as the labels'. A new
+value only moves its caret's quad (four points); nothing is laid out or drawn again
+unless the view's size or the screen's DPI changes.
+
+Sizes are pixels times the screen's scale (the render window's DPI / 72; Qt sets the
+DPI from the screen's device pixel ratio), and shrink only when the view is too small
+to hold the legends (they never take more than about a fifth of it).
+"""
 
 from __future__ import annotations
 
+import functools
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+import numpy as np
 import vtk
+from matplotlib.ft2font import FT2Font
+from PIL import Image, ImageDraw, ImageFont
+from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from overlays.colormap import ColourRule
+from overlays.labels import font_for
+from overlays.palette import SEVERITY_RGB
+
+_FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+_REGULAR, _BOLD = _FONTS / "DejaVuSans.ttf", _FONTS / "DejaVuSans-Bold.ttf"
+_PANEL_RGBA = (31, 36, 46, 220)  # the labels' box colour: one look for the app's own texts
+_TITLE_RGB = (240, 242, 246)
+_TICK_RGB = (200, 205, 214)
+_FRAME_RGB = (120, 128, 142)  # around the bar: inferno's black end still shows where it starts
+_DARK = (16, 19, 26)  # outlines of marks and carets: they read on any map colour
+_CARET_RGB = (250, 250, 250)
+_MARGIN = 10  # pixels between the legends and the view's edges, and between legends (x scale)
+_BAR_PX = 220  # bar length at scale 1
+_MAX_SHARE = 0.2  # of the view's area the legends may cover
+_MIN_SCALE = 0.7  # smaller text is not readable; a legend that does not fit then is not shown
+_OFF = -1e4  # where hidden quads go
+#: Abbreviations in signal names, written out in titles (the rest is only capitalised).
+WORDS = {"temp": "temperature", "vib": "vibration", "pos": "position", "press": "pressure",
+         "de": "DE", "nde": "NDE", "rms": "RMS", "rpm": "speed"}
 
 
-def add_legend(renderer, rule: ColourRule, title: str, slot: int, slots: int) -> vtk.vtkScalarBarActor:
-    """Add a horizontal colour bar for ``rule`` in slot ``slot`` of ``slots``.
+@dataclass
+class LegendSpec:
+    """What one legend shows.
 
     Parameters
     ----------
-    renderer : pyvista.Renderer
-        Where the bar is drawn.
     rule : ColourRule
-        The colour map and range shown.
+        The colour map and range.
     title : str
-        Signal name and unit, e.g. ``"bearing_de_temp [°C]"``.
-    slot, slots : int
-        Position from the bottom, and how many bars share the edge.
+        Display name, without the unit.
+    unit : str
+        Unit as people write it (``°C``, ``m³/h``), or "".
+    limits : list of (float, int)
+        Limit values in the legend's unit and their severity (2 warning, 3 alarm).
+    markers : list of str
+        One entry per bound value shown with a caret: its tag ("" when the legend shows
+        one value, which needs none).
     """
-    height = min(0.09, 0.6 / max(slots, 1))
-    bar = vtk.vtkScalarBarActor()
-    bar.SetLookupTable(lookup_table(rule))
-    bar.SetTitle(title)
-    bar.SetOrientationToHorizontal()
-    bar.SetNumberOfLabels(5)
-    bar.SetLabelFormat("%-#6.4g")
-    bar.SetBarRatio(0.3)
-    bar.UnconstrainedFontSizeOn()
-    bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-    bar.GetPositionCoordinate().SetValue(0.03, 0.02 + slot * height)
-    bar.SetWidth(0.3)
-    bar.SetHeight(height * 0.95)
-    for prop, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 11)):
-        prop.SetFontSize(size)
-        prop.SetColor(0.95, 0.95, 0.95)
-        prop.SetBold(False)
-        prop.SetItalic(False)
-        prop.SetShadow(True)
-    bar.SetPickable(False)
-    renderer.add_actor(bar, reset_camera=False, pickable=False, render=False)
-    return bar
+
+    rule: ColourRule
+    title: str
+    unit: str = ""
+    limits: list[tuple[float, int]] = field(default_factory=list)
+    markers: list[str] = field(default_factory=lambda: [""])
+
+    @property
+    def heading(self) -> str:
+        """Title and unit, e.g. ``"Bearing temperature (°C)"``."""
+        return f"{self.title} ({self.unit})" if self.unit else self.title
+
+
+# -- pure rules: names, ticks ----------------------------------------------------------
+
+def humanise(name: str) -> str:
+    """A signal name as a title: ``bearing_de_temp`` -> ``"Bearing DE temperature"``."""
+    words = [WORDS.get(w.lower(), w) for w in re.split(r"[_\s]+", name) if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def legend_title(signals: list[str], names: list[str]) -> str:
+    """The title of a legend shared by ``signals``, given each binding's display name.
+
+    One name for all: that name. Otherwise the words the signal names share
+    (``bearing_de_temp`` and ``bearing_nde_temp``: "Bearing temperature"), else the
+    names joined.
+    """
+    names = [n[:1].upper() + n[1:] for n in dict.fromkeys(names) if n]
+    if len(names) == 1:
+        return names[0]
+    split = [name.split("_") for name in signals]
+    common = [w for w in split[0] if all(w in words for words in split[1:])]
+    return humanise("_".join(common)) if common else " / ".join(names or map(humanise, signals))
+
+
+def marker_tags(signals: list[str]) -> list[str]:
+    """A short tag per caret of a legend showing several signals: the words of each
+    name the others lack (``bearing_de_temp``, ``bearing_nde_temp``: "DE", "NDE");
+    "" for a legend with one signal."""
+    if len(signals) < 2:
+        return [""] * len(signals)
+    split = [name.split("_") for name in signals]
+    common = {w for w in split[0] if all(w in words for words in split[1:])}
+    return [humanise("_".join(w for w in words if w not in common) or name) for words, name in zip(split, signals)]
+
+
+def nice_ticks(low: float, high: float, most: int = 6) -> tuple[np.ndarray, float]:
+    """At most ``most`` ticks at multiples of a 1-2-5 step inside ``[low, high]``.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        The tick values.
+    step : float
+        The step between them (what their precision is derived from).
+    """
+    span = high - low
+    step = 10.0 ** math.floor(math.log10(span / max(most, 1)))
+    while True:
+        for factor in (1, 2, 5):
+            first, last = math.ceil(low / (step * factor) - 1e-9), math.floor(high / (step * factor) + 1e-9)
+            if last - first + 1 <= most:
+                return np.arange(first, last + 1) * step * factor, step * factor
+        step *= 10
+
+
+def tick_texts(values, step: float) -> list[str]:
+    """Tick values with the same decimals, the fewest that show ``step`` (0.5: one; 20:
+    none), and a real minus sign."""
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    texts = [f"{v:.{decimals}f}" for v in values]
+    return [t.replace("-", "−") if any(c in t for c in "123456789") else t.lstrip("-") for t in texts]
+
+
+# -- drawing ---------------------------------------------------------------------------
+
+@functools.cache
+def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _runs(text: str, base: Path) -> list[tuple[str, Path]]:
+    """``text`` in runs of one font each: ``base`` where it has the glyph, else a font that has."""
+    runs: list[tuple[str, Path]] = []
+    for char in text:
+        path = base if ord(char) in _charmap(base) else (font_for(char) or base)
+        if runs and runs[-1][1] == path:
+            runs[-1] = (runs[-1][0] + char, path)
+        else:
+            runs.append((char, path))
+    return runs
+
+
+@functools.cache
+def _charmap(path: Path) -> frozenset[int]:
+    return frozenset(FT2Font(str(path)).get_charmap())
+
+
+def text_width(text: str, size: int, bold: bool = False) -> float:
+    """Width in pixels of ``text`` drawn at ``size`` (as :func:`draw_panel` draws it)."""
+    base = _BOLD if bold else _REGULAR
+    return sum(_font(str(p), size).getlength(run) for run, p in _runs(text, base))
+
+
+def _draw_text(draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, size: int, rgb,
+               bold: bool = False) -> None:
+    base = _BOLD if bold else _REGULAR
+    for run, path in _runs(text, base):
+        font = _font(str(path), size)
+        draw.text((x, baseline), run, font=font, fill=(*rgb, 255), anchor="ls")
+        x += font.getlength(run)
+
+
+def _elide(text: str, unit: str, size: int, room: float) -> str:
+    """``text (unit)`` shortened with an ellipsis to fit ``room`` pixels (the unit is kept)."""
+    tail = f" ({unit})" if unit else ""
+    if text_width(text + tail, size, True) <= room:
+        return text + tail
+    while text and text_width(text.rstrip() + "…" + tail, size, True) > room:
+        text = text[:-1]
+    return text.rstrip() + "…" + tail
+
+
+def _smooth(size: tuple[int, int], shapes, scale: int = 4) -> Image.Image:
+    """Polygons ``[(points, fill, outline, width)]`` drawn ``scale`` times larger and
+    scaled down: smooth edges at any size."""
+    big = Image.new("RGBA", (size[0] * scale, size[1] * scale), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(big)
+    for points, fill, outline, width in shapes:
+        draw.polygon([(x * scale, y * scale) for x, y in points], fill=fill, outline=outline,
+                     width=max(1, round(width * scale)))
+    return big.resize(size, Image.LANCZOS)
+
+
+@dataclass
+class Panel:
+    """One legend drawn at one size: its image and where things are in it (pixels, rows
+    counted from the top)."""
+
+    image: np.ndarray  # (h, w, 4) RGBA
+    bar: tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
+    title: str  # as shown (elided when too long)
+    ticks: list[str]
+    title_box: tuple[int, int, int, int] = (0, 0, 0, 0)  # left, top, right, bottom of the title text
+    caret: tuple[np.ndarray, float] | None = None  # sprite image per marker, the tip's x in it
+
+    def x_of(self, value: float, rule: ColourRule) -> float:
+        """Where ``value`` falls on the bar (clamped to its ends), in the panel's pixels."""
+        t = min(max((value - rule.low) / (rule.high - rule.low), 0.0), 1.0)
+        return self.bar[0] + t * (self.bar[2] - self.bar[0])
+
+
+def draw_panel(spec: LegendSpec, scale: float = 1.0, max_width: int | None = None, min_width: int = 0,
+               min_left: int = 0) -> Panel:
+    """Draw one legend at ``scale`` (1: a 220 pixel bar, 14 pixel title).
+
+    Parameters
+    ----------
+    spec : LegendSpec
+        What the legend shows.
+    scale : float
+        Size factor (the screen's DPI scale, perhaps shrunk to fit the view).
+    max_width : int, optional
+        Widest the panel may be, in pixels; a longer title is elided.
+    min_width, min_left : int
+        Narrowest the panel may be, and the least room left of the bar (panels stacked
+        one over another line up).
+    """
+    def px(v):
+        return max(1, round(v * scale))
+
+    title_size, tick_size, tag_size = px(14), px(12), px(11)
+    pad, bar_h, tick_len = px(8), px(11), px(4)
+    caret_w, caret_h = px(13) | 1, px(9)  # odd: the tip sits on a pixel's centre
+    mark_w, mark_h = px(10) | 1, px(7)
+    rule = spec.rule
+    tags = [t for t in spec.markers if t]
+    tag_room = max((text_width(t, tag_size) for t in tags), default=0.0)
+
+    bar_len = px(_BAR_PX)
+    title_room = (max_width or 10 ** 6) - 2 * pad
+    bar_len = max(px(80), min(bar_len, title_room - 2 * px(6)))
+    # Ticks: as many as fit without their texts touching (at least a gap of two digits).
+    for most in range(7, 1, -1):
+        values, step = nice_ticks(rule.low, rule.high, most)
+        texts = tick_texts(values, step)
+        widest = max(text_width(t, tick_size) for t in texts)
+        if len(values) < 2 or step / (rule.high - rule.low) * bar_len >= widest + px(12):
+            break
+    side = max(pad, math.ceil(widest / 2) + px(3), min_left)
+    right = max(side, math.ceil(caret_w / 2 + px(3) + tag_room) + px(3)) if tags else side
+    title = _elide(spec.title, spec.unit, title_size, title_room)
+    width = max(side + bar_len + right, math.ceil(text_width(title, title_size, True)) + 2 * pad, min_width)
+
+    title_font, tick_font = _font(str(_BOLD), title_size), _font(str(_REGULAR), tick_size)
+    title_asc, title_desc = title_font.getmetrics()
+    tick_asc, tick_desc = tick_font.getmetrics()
+    top = px(6)
+    title_base = top + title_asc
+    caret_row = title_base + title_desc + px(3)
+    tag_asc, tag_desc = _font(str(_REGULAR), tag_size).getmetrics()
+    row_h = max(caret_h, tag_asc + tag_desc if tags else 0)
+    bar_top = caret_row + row_h
+    bar_bottom = bar_top + bar_h
+    tick_base = bar_bottom + max(tick_len, mark_h) + px(2) + tick_asc
+    height = tick_base + tick_desc + px(5)
+
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle([0, 0, width - 1, height - 1], radius=px(4), fill=_PANEL_RGBA)
+    _draw_text(draw, pad, title_base, title, title_size, _TITLE_RGB, bold=True)
+    x0, x1 = side, side + bar_len
+    f = max(1, round(scale))  # frame width
+    draw.rectangle([x0 - f, bar_top - f, x1 + f - 1, bar_bottom + f - 1], fill=(*_FRAME_RGB, 255))
+    colours = rule.table[np.rint(np.linspace(0, len(rule.table) - 1, bar_len)).astype(int)]
+    pixels = np.array(image)
+    pixels[bar_top:bar_bottom, x0:x1, :3] = colours[None]
+    pixels[bar_top:bar_bottom, x0:x1, 3] = 255
+    image = Image.fromarray(pixels)
+    draw = ImageDraw.Draw(image)
+    panel = Panel(np.zeros(0), (x0, bar_top, x1, bar_bottom), title, texts,
+                  (pad, top, pad + math.ceil(text_width(title, title_size, True)), title_base + title_desc))
+
+    line = max(1, round(scale))
+    for value, text in zip(values, texts):
+        x = round(panel.x_of(value, rule) - line / 2)
+        draw.rectangle([x, bar_bottom + f, x + line - 1, bar_bottom + tick_len - 1], fill=(*_TICK_RGB, 255))
+        w = text_width(text, tick_size)
+        _draw_text(draw, round(panel.x_of(value, rule) - w / 2), tick_base, text, tick_size, _TICK_RGB)
+
+    # Limits: a line across the bar and a triangle under it, in the severity colour with
+    # a dark edge (amber reads on inferno's orange only with one).
+    shapes = []
+    for value, severity in sorted(spec.limits, key=lambda v: v[1]):  # alarms drawn over warnings
+        if not rule.low <= value <= rule.high:
+            continue  # `twinview check` reports limits the range does not reach
+        rgb = tuple(int(c) for c in SEVERITY_RGB[severity])
+        x = panel.x_of(value, rule)
+        lw = max(2, round(2 * scale))
+        left = round(x - lw / 2)
+        draw.rectangle([left - 1, bar_top, left + lw, bar_bottom - 1], fill=(*_DARK, 255))
+        draw.rectangle([left, bar_top, left + lw - 1, bar_bottom - 1], fill=(*rgb, 255))
+        tip = bar_bottom + f - 0.5
+        shapes.append(([(x, tip), (x + mark_w / 2, tip + mark_h), (x - mark_w / 2, tip + mark_h)],
+                       (*rgb, 255), (*_DARK, 255), 1))
+    if shapes:
+        image.alpha_composite(_smooth(image.size, shapes))
+    panel.image = np.array(image)
+
+    # The caret sprite of each marker: a downward triangle whose tip touches the bar,
+    # its tag to its right.
+    sprites = []
+    for tag in spec.markers:
+        w = caret_w + (math.ceil(px(3) + text_width(tag, tag_size)) if tag else 0)
+        sprite = _smooth((w, row_h), [([(caret_w / 2, row_h), (caret_w, row_h - caret_h), (0, row_h - caret_h)],
+                                       (*_CARET_RGB, 255), (*_DARK, 255), 1)])
+        if tag:
+            _draw_text(ImageDraw.Draw(sprite), caret_w + px(3), row_h - tag_desc, tag, tag_size, _TITLE_RGB)
+        sprites.append(np.array(sprite))
+    panel.caret = (sprites, caret_w / 2)
+    return panel
 
 
 def lookup_table(rule: ColourRule) -> vtk.vtkLookupTable:
@@ -54,3 +349,194 @@ def lookup_table(rule: ColourRule) -> vtk.vtkLookupTable:
         lut.SetTableValue(i, r, g, b, 1.0)
     lut.Build()
     return lut
+
+
+class LegendLayer:
+    """Every colour legend of a scene in one textured 2D actor, stacked up from the lower
+    left corner (the first legend lowest).
+
+    Panels are drawn when the view is first rendered and again only when its size or
+    the screen's DPI changes; :meth:`set_values` only moves carets.
+
+    Parameters
+    ----------
+    renderer : pyvista.Renderer
+        Where the legends are drawn.
+    legends : list of LegendSpec
+        What each shows.
+    scale : float, optional
+        Size factor; default: the render window's DPI / 72 (1 on a plain screen, 2 on a
+        screen Qt runs at twice the pixels).
+
+    Attributes
+    ----------
+    panels : list of Panel
+        Each legend as last drawn (empty before the first render).
+    boxes : numpy.ndarray
+        ``(n, 4)`` each panel's ``x0, y0, x1, y1`` in the renderer's pixels (origin bottom
+        left, ends exclusive); NaN for a legend the view has no room for.
+    """
+
+    def __init__(self, renderer, legends: list[LegendSpec], scale: float | None = None):
+        self.renderer, self.specs, self._scale = renderer, list(legends), scale
+        self.values: list[list[float | None]] = [[None] * len(s.markers) for s in self.specs]
+        self.panels: list[Panel] = []
+        self.boxes = np.full((len(self.specs), 4), np.nan)
+        self._first_marker = np.cumsum([len(self.specs)] + [len(s.markers) for s in self.specs])[:-1]
+        quads = len(self.specs) + sum(len(s.markers) for s in self.specs)
+        self._points = np.full((quads * 4, 3), _OFF, dtype=np.float32)
+        self._points[:, 2] = 0.0
+        self._tcoords = np.zeros((quads * 4, 2), dtype=np.float32)
+        self._sprites: list[tuple[int, int, int, int]] = []  # per marker: left, top, w, h in the sheet
+        self._laid_out_for = None
+
+        self.polydata = vtk.vtkPolyData()
+        points = vtk.vtkPoints()
+        points.SetData(numpy_to_vtk(self._points, deep=False))
+        self.polydata.SetPoints(points)
+        corners = np.arange(quads * 4).reshape(quads, 4)
+        tris = np.concatenate([corners[:, [0, 1, 2]], corners[:, [0, 2, 3]]], axis=1).reshape(-1, 3)
+        cells = vtk.vtkCellArray()
+        cells.SetData(numpy_to_vtk(np.arange(0, tris.size + 1, 3), deep=True, array_type=vtk.VTK_ID_TYPE),
+                      numpy_to_vtk(tris.ravel(), deep=True, array_type=vtk.VTK_ID_TYPE))
+        self.polydata.SetPolys(cells)
+        tcoords = numpy_to_vtk(self._tcoords, deep=False)
+        tcoords.SetName("tcoords")
+        self.polydata.GetPointData().SetTCoords(tcoords)
+        self._vtk_points, self._vtk_tcoords = points, tcoords
+        self._sheet = vtk.vtkImageData()
+        texture = vtk.vtkTexture()
+        texture.SetInputData(self._sheet)
+        texture.InterpolateOff()  # texel for pixel: crisp text
+        mapper = vtk.vtkPolyDataMapper2D()
+        mapper.SetInputData(self.polydata)
+        mapper.ScalarVisibilityOff()
+        self.actor = vtk.vtkTexturedActor2D()
+        self.actor.SetMapper(mapper)
+        self.actor.SetTexture(texture)
+        self.actor.SetPickable(False)
+        renderer.add_actor(self.actor, reset_camera=False, pickable=False, render=False)
+        # Laid out before each render, so a resized view or a moved window gets its size.
+        self._observer = renderer.AddObserver("StartEvent", lambda *_: self.fit())
+
+    def close(self) -> None:
+        """Remove the actor and the render observer from the renderer."""
+        if self._observer is not None:
+            self.renderer.RemoveObserver(self._observer)
+            self.renderer.remove_actor(self.actor, reset_camera=False, render=False)
+            self._observer = None
+
+    @property
+    def scale(self) -> float:
+        """The size factor asked for (the screen's, unless one was given)."""
+        return self._scale or self.renderer.GetRenderWindow().GetDPI() / 72.0
+
+    def set_values(self, index: int, values) -> bool:
+        """Move legend ``index``'s carets to ``values`` (one per marker, in the legend's
+        unit; None hides a caret). Returns True if a caret moved."""
+        values = [None if v is None or not np.isfinite(v) else float(v) for v in values]
+        if values == self.values[index]:
+            return False
+        self.values[index] = values
+        self._place_markers(index)
+        return True
+
+    def bar_box(self, index: int) -> tuple[float, float, float, float]:
+        """Legend ``index``'s colour bar, ``x0, y0, x1, y1`` in the renderer's pixels."""
+        x0, y0, _, y1 = self.boxes[index]
+        left, top, right, bottom = self.panels[index].bar
+        return x0 + left, y1 - bottom, x0 + right, y1 - top
+
+    def x_of(self, index: int, value: float) -> float:
+        """Where ``value`` falls on legend ``index``'s bar, in the renderer's pixels."""
+        return self.boxes[index][0] + self.panels[index].x_of(value, self.specs[index].rule)
+
+    def fit(self) -> None:
+        """Lay the legends out for the view's current size and DPI, if either changed."""
+        size = tuple(self.renderer.GetSize())
+        if not all(size) or not self.specs or (size, self.scale) == self._laid_out_for:
+            return
+        self._layout(*size)
+        self._laid_out_for = (size, self.scale)
+
+    def _layout(self, width: int, height: int) -> None:
+        """Draw the panels as large as the screen asks, smaller when the view cannot hold
+        them, and leave out those that do not fit even then."""
+        base = scale = self.scale
+        while True:
+            margin = max(4, round(_MARGIN * scale))
+            widest = int(0.5 * width) - margin
+            panels = [draw_panel(spec, scale, widest) for spec in self.specs]
+            # again, all as wide as the widest and their bars lined up: one column, not a pile
+            common = max(p.image.shape[1] for p in panels), max(p.bar[0] for p in panels)
+            panels = [draw_panel(spec, scale, widest, *common) for spec in self.specs]
+            sizes = np.array([p.image.shape[1::-1] for p in panels])  # w, h
+            tops = margin + np.cumsum(sizes[:, 1] + margin) - margin  # top of each, stacked up
+            # Room: up to 60% of the height and no more than _MAX_SHARE of the area, so the
+            # machine stays the picture.
+            shown = (tops <= 0.6 * height) & (np.cumsum(np.prod(sizes, axis=1)) <= _MAX_SHARE * width * height)
+            shown &= sizes[:, 0] <= width - 2 * margin
+            if shown.all() or scale <= _MIN_SCALE * base:
+                break
+            scale = max(_MIN_SCALE * base, scale * 0.85)
+        shown = np.cumprod(shown).astype(bool)  # a stack has no gaps
+        self.panels = panels
+        y0 = tops - sizes[:, 1]
+        self.boxes = np.where(shown[:, None], np.c_[np.full(len(panels), margin), y0, margin + sizes[:, 0], tops],
+                              np.nan).astype(float)
+
+        # One texture: the panels one under another, then every caret sprite in a row.
+        sprites = [s for p in panels for s in p.caret[0]]
+        sheet_w = max(int(sizes[:, 0].max()), sum(s.shape[1] + 2 for s in sprites))
+        sheet_h = int(sizes[:, 1].sum()) + 2 * len(panels) + max((s.shape[0] for s in sprites), default=0)
+        sheet = np.zeros((sheet_h, sheet_w, 4), dtype=np.uint8)
+        cells, y = [], 0
+        for p in panels:
+            h, w = p.image.shape[:2]
+            sheet[y:y + h, :w] = p.image
+            cells.append((0, y, w, h))
+            y += h + 2
+        self._sprites, x = [], 0
+        for s in sprites:
+            h, w = s.shape[:2]
+            sheet[y:y + h, x:x + w] = s
+            self._sprites.append((x, y, w, h))
+            x += w + 2
+        self._sheet.SetDimensions(sheet_w, sheet_h, 1)
+        flipped = np.ascontiguousarray(sheet[::-1]).reshape(-1, 4)  # VTK's rows go up
+        self._sheet.GetPointData().SetScalars(numpy_to_vtk(flipped, deep=True, array_type=vtk.VTK_UNSIGNED_CHAR))
+        self._sheet.Modified()
+
+        tc = self._tcoords.reshape(-1, 4, 2)
+        for q, (left, top, w, h) in enumerate(cells + self._sprites):
+            tc[q] = _quad(left / sheet_w, 1 - (top + h) / sheet_h, (left + w) / sheet_w, 1 - top / sheet_h)
+        self._vtk_tcoords.Modified()
+        pts = self._points.reshape(-1, 4, 3)
+        for i, box in enumerate(self.boxes):
+            pts[i, :, :2] = _quad(*box) if shown[i] else _OFF
+            self._place_markers(i, modified=False)
+        self._vtk_points.Modified()
+        self.polydata.Modified()
+
+    def _place_markers(self, index: int, modified: bool = True) -> None:
+        """Put legend ``index``'s carets over their values, tips on the bar (hidden without
+        a value or before the first layout)."""
+        first = self._first_marker[index]
+        pts = self._points.reshape(-1, 4, 3)
+        for k, value in enumerate(self.values[index]):
+            q = first + k
+            if value is None or not self.panels or np.isnan(self.boxes[index][0]):
+                pts[q, :, :2] = _OFF
+                continue
+            _, _, w, h = self._sprites[q - len(self.specs)]
+            x = round(self.x_of(index, value) - self.panels[index].caret[1])
+            y = self.bar_box(index)[3]
+            pts[q, :, :2] = _quad(x, y, x + w, y + h)
+        if modified:
+            self._vtk_points.Modified()
+            self.polydata.Modified()
+
+
+def _quad(x0, y0, x1, y1) -> np.ndarray:
+    """Corners ``(4, 2)`` of an axis-aligned quad, counter-clockwise from bottom left."""
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float)

@@ -13,10 +13,11 @@ from overlays.selection import COVER_TOLERANCE
 from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.label_rule import LabelRule
 from overlays.labels import LabelLayer
-from overlays.legend import add_legend
+from overlays.legend import LegendLayer, LegendSpec, humanise, legend_title, marker_tags
 from overlays.parts import PartMeshes
 from viewer.twin.loader import Twin
 from viewer.twin.schema import BindingSpec
+from viewer.twin.units import UnitError, quantity
 
 _MOVES = ("rotate", "translate", "spin")
 #: Standard views: direction from the machine to the camera, and the up vector (Z up).
@@ -97,21 +98,32 @@ class Scene:
         return [(rule, signals, set(signals), np.concatenate(t), np.concatenate(o), np.array(c).T)
                 for rule, signals, t, o, c in sets.values()]
 
-    def _add_legends(self) -> list:
-        """One colour legend per distinct map, range and unit, titled with its signals."""
-        legends: dict[tuple, tuple[ColourRule, list[str]]] = {}
-        for b, rule in self.colours:
-            unit = b.unit or self.twin.signals[b.signal].unit
-            entry = legends.setdefault((b.cmap, b.range, unit), (rule, []))
-            if b.signal not in entry[1]:
-                entry[1].append(b.signal)
-        shown = list(legends.items())[:MAX_LEGENDS]
-        bars = []
-        for slot, ((_, _, unit), (rule, signals)) in enumerate(shown):
-            names = ", ".join(signals) if len(signals) <= 2 else f"{len(signals)} signals"
-            bars.append(add_legend(self.plotter.renderer, rule, f"{names} [{unit}]" if unit else names,
-                                   slot, len(shown)))
-        return bars
+    def _add_legends(self) -> LegendLayer | None:
+        """One colour legend per distinct map, range and unit: titled with its bindings'
+        display name, its signals' limits marked on the bar, a caret per signal."""
+        groups: dict[tuple, list[BindingSpec]] = {}
+        for b, _ in self.colours:
+            groups.setdefault((b.cmap, b.range, b.unit or self.twin.signals[b.signal].unit), []).append(b)
+        limits = {a.id: a.limits for a in self.twin.alarms}
+        specs, self._legend_signals = [], []
+        for (cmap, (low, high), unit), bound in list(groups.items())[:MAX_LEGENDS]:
+            # signal -> (scale, offset) into the legend's unit, in binding order
+            signals = {b.signal: self.twin.conversions.get((self._index[id(b)], b.signal), (1.0, 0.0)) for b in bound}
+            names = [b.title or self.twin.signals[b.signal].spec.description or humanise(b.signal) for b in bound]
+            marks = {(v * signals[b.signal][0] + signals[b.signal][1], 3 if key.startswith("alarm") else 2)
+                     for b in bound  # a colour binding's own limits replace its signal's
+                     for key, v in limits.get(f"{b.signal}@{b.part}" if b.limits else b.signal, {}).items()}
+            specs.append(LegendSpec(ColourRule(cmap, low, high), legend_title(list(signals), names),
+                                    _pretty_unit(unit), sorted(marks), marker_tags(list(signals))))
+            self._legend_signals.append(list(signals.items()))
+        self._legend_names = {name for signals in self._legend_signals for name, _ in signals}
+        return LegendLayer(self.plotter.renderer, specs) if specs else None
+
+    def _sync_legends(self, values) -> None:
+        """Carets over the legends' bars at the colour-bound values (hidden without one)."""
+        for i, signals in enumerate(self._legend_signals):
+            self.legends.set_values(i, [None if (v := values.get(name)) is None else v * scale + offset
+                                        for name, (scale, offset) in signals])
 
     def close(self) -> None:
         """Take everything this scene drew out of the plotter (actors, legends, labels)."""
@@ -119,9 +131,9 @@ class Scene:
         if self.badges is not None:
             self.badges.close()
             self.badges = None
-        for bar in self.legends:
-            self.plotter.remove_actor(bar, reset_camera=False, render=False)
-        self.legends = []
+        if self.legends is not None:
+            self.legends.close()
+            self.legends = None
         if self.label_layer is not None:
             self.label_layer.close()
 
@@ -178,6 +190,8 @@ class Scene:
                     if self.qualities.get(name, "live") in QUALITY_LOOKS:
                         rgb[i] = untrusted(rgb[i], self.qualities[name])
                 self.parts.set_colours(targets, rgb[owners])
+        if self.legends is not None and (force or not self._legend_names.isdisjoint(dirty)):
+            self._sync_legends(values)
 
         moved = set(self._moves_of) if force else set()
         for b, how in self.moves:
@@ -343,3 +357,11 @@ class Scene:
     def label_texts(self) -> list[str]:
         """Current text of every label, in binding order."""
         return [self.label_layer.text(i) for i in range(len(self.labels))] if self.label_layer else []
+
+
+def _pretty_unit(unit: str) -> str:
+    """A unit as people write it (pint's short pretty form): degC -> °C, m**3/h -> m³/h."""
+    try:
+        return format(quantity(f"1 {unit}").units, "~P") if unit else ""
+    except UnitError:
+        return unit
