@@ -221,7 +221,9 @@ class Panel:
     title: str  # as shown (elided when too long)
     ticks: list[str]
     title_box: tuple[int, int, int, int] = (0, 0, 0, 0)  # left, top, right, bottom of the title text
-    caret: tuple[np.ndarray, float] | None = None  # sprite image per marker, the tip's x in it
+    carets: list[np.ndarray] = field(default_factory=list)  # per marker: tag | caret | tag
+    spans: list[int] = field(default_factory=list)  # per marker: width of one tag (0: none)
+    caret_w: int = 0
 
     def x_of(self, value: float, rule: ColourRule) -> float:
         """Where ``value`` falls on the bar (clamped to its ends), in the panel's pixels."""
@@ -326,17 +328,19 @@ def draw_panel(spec: LegendSpec, scale: float = 1.0, max_width: int | None = Non
         image.alpha_composite(_smooth(image.size, shapes))
     panel.image = np.array(image)
 
-    # The caret sprite of each marker: a downward triangle whose tip touches the bar,
-    # its tag to its right.
-    sprites = []
+    # The caret sprite of each marker: a downward triangle whose tip touches the bar, with
+    # its tag on both sides; the layer shows the side that has room (or neither).
+    panel.caret_w = caret_w
     for tag in spec.markers:
-        w = caret_w + (math.ceil(px(3) + text_width(tag, tag_size)) if tag else 0)
-        sprite = _smooth((w, row_h), [([(caret_w / 2, row_h), (caret_w, row_h - caret_h), (0, row_h - caret_h)],
-                                       (*_CARET_RGB, 255), (*_DARK, 255), 1)])
+        span = math.ceil(px(4) + text_width(tag, tag_size)) if tag else 0
+        sprite = _smooth((caret_w + 2 * span, row_h), [([(span + caret_w / 2, row_h), (span + caret_w, row_h - caret_h),
+                                                         (span, row_h - caret_h)], (*_CARET_RGB, 255), (*_DARK, 255), 1)])
         if tag:
-            _draw_text(ImageDraw.Draw(sprite), caret_w + px(3), row_h - tag_desc, tag, tag_size, _TITLE_RGB)
-        sprites.append(np.array(sprite))
-    panel.caret = (sprites, caret_w / 2)
+            draw = ImageDraw.Draw(sprite)
+            _draw_text(draw, span + caret_w + px(3), row_h - tag_desc, tag, tag_size, _TITLE_RGB)
+            _draw_text(draw, px(1), row_h - tag_desc, tag, tag_size, _TITLE_RGB)
+        panel.carets.append(np.array(sprite))
+        panel.spans.append(span)
     return panel
 
 
@@ -426,6 +430,10 @@ class LegendLayer:
             self.renderer.remove_actor(self.actor, reset_camera=False, render=False)
             self._observer = None
 
+    def set_visible(self, on: bool) -> None:
+        """Show or hide every legend (the user's layer toggle)."""
+        self.actor.SetVisibility(bool(on))
+
     @property
     def scale(self) -> float:
         """The size factor asked for (the screen's, unless one was given)."""
@@ -486,7 +494,8 @@ class LegendLayer:
                               np.nan).astype(float)
 
         # One texture: the panels one under another, then every caret sprite in a row.
-        sprites = [s for p in panels for s in p.caret[0]]
+        sprites = [s for p in panels for s in p.carets]
+        self._spans = [span for p in panels for span in p.spans]
         sheet_w = max(int(sizes[:, 0].max()), sum(s.shape[1] + 2 for s in sprites))
         sheet_h = int(sizes[:, 1].sum()) + 2 * len(panels) + max((s.shape[0] for s in sprites), default=0)
         sheet = np.zeros((sheet_h, sheet_w, 4), dtype=np.uint8)
@@ -502,6 +511,7 @@ class LegendLayer:
             sheet[y:y + h, x:x + w] = s
             self._sprites.append((x, y, w, h))
             x += w + 2
+        self._sheet_size = sheet_w, sheet_h
         self._sheet.SetDimensions(sheet_w, sheet_h, 1)
         flipped = np.ascontiguousarray(sheet[::-1]).reshape(-1, 4)  # VTK's rows go up
         self._sheet.GetPointData().SetScalars(numpy_to_vtk(flipped, deep=True, array_type=vtk.VTK_UNSIGNED_CHAR))
@@ -520,18 +530,39 @@ class LegendLayer:
 
     def _place_markers(self, index: int, modified: bool = True) -> None:
         """Put legend ``index``'s carets over their values, tips on the bar (hidden without
-        a value or before the first layout)."""
+        a value or before the first layout). A caret's tag goes right of it, else left,
+        where it touches no other caret or tag and stays on the panel; else it is left out."""
         first = self._first_marker[index]
-        pts = self._points.reshape(-1, 4, 3)
-        for k, value in enumerate(self.values[index]):
-            q = first + k
-            if value is None or not self.panels or np.isnan(self.boxes[index][0]):
-                pts[q, :, :2] = _OFF
-                continue
-            _, _, w, h = self._sprites[q - len(self.specs)]
-            x = round(self.x_of(index, value) - self.panels[index].caret[1])
+        pts, tcs = self._points.reshape(-1, 4, 3), self._tcoords.reshape(-1, 4, 2)
+        values = self.values[index]
+        placed = bool(self.panels) and not np.isnan(self.boxes[index][0])
+        for k, value in enumerate(values):
+            if value is None or not placed:
+                pts[first + k, :, :2] = _OFF
+        if placed:
+            panel, (x0, _, x1, _) = self.panels[index], self.boxes[index]
+            shown = sorted((self.x_of(index, v), k) for k, v in enumerate(values) if v is not None)
+            lefts = [round(x - panel.caret_w / 2) for x, _ in shown]
+            carets = [(left, left + panel.caret_w) for left in lefts]
+            taken: list[tuple[int, int]] = []
+            sheet_w, sheet_h = self._sheet_size
             y = self.bar_box(index)[3]
-            pts[q, :, :2] = _quad(x, y, x + w, y + h)
+            for j, ((_, k), left) in enumerate(zip(shown, lefts)):
+                q = first + k
+                span = self._spans[q - len(self.specs)]
+                others = carets[:j] + carets[j + 1:] + taken
+                for before, after in ((0, span), (span, 0), (0, 0)):
+                    lo, hi = left - before, left + panel.caret_w + after
+                    tag = (lo, left) if before else (hi - after, hi)  # the tag's own stretch
+                    if before == after or (x0 <= lo and hi <= x1 and
+                                           all(tag[1] + 2 <= a or tag[0] >= b + 2 for a, b in others)):
+                        break
+                taken.append(tag)
+                sl, st, _, sh = self._sprites[q - len(self.specs)]
+                pts[q, :, :2] = _quad(lo, y, hi, y + sh)
+                u0, u1 = sl + span - before, sl + span + panel.caret_w + after
+                tcs[q] = _quad(u0 / sheet_w, 1 - (st + sh) / sheet_h, u1 / sheet_w, 1 - st / sheet_h)
+            self._vtk_tcoords.Modified()
         if modified:
             self._vtk_points.Modified()
             self.polydata.Modified()

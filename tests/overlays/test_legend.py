@@ -139,7 +139,7 @@ def test_legends_stay_inside_the_view_with_their_titles_whole(tmp_path, size):
         scene.sync({"bearing_de_temp": 102.0, "bearing_nde_temp": 60.0, "vibration": 7.0},
                    {"bearing_de_temp", "bearing_nde_temp", "vibration"}, dt=0.0)
         on = _frame(plotter)
-        scene.legends.actor.SetVisibility(False)
+        scene.legends.set_visible(False)  # the layer toggle
         off = _frame(plotter)
         drawn = np.abs(on - off).sum(axis=2) > 24
         rows, cols = np.nonzero(drawn)
