@@ -182,7 +182,7 @@ class Scene:
         """
         if qualities is not None:
             self.qualities = qualities
-        for rule, signals, names, targets, owners, (scale, offset) in self._colour_sets:
+        for rule, signals, names, targets, owners, (scale, offset) in self._shown_colour_sets():
             if force or not names.isdisjoint(dirty):
                 raw = np.array([np.nan if (v := values.get(n)) is None else v for n in signals])
                 rgb = rule.rgb(raw * scale + offset)
@@ -274,7 +274,7 @@ class Scene:
         """Draw every part that no colour binding colours in neutral greys (``on``), so no
         material colour can pass for a data colour, or in the file's own colours."""
         self.condition_view = bool(on)
-        self.parts.set_neutral(~self._data_coloured if on else np.zeros_like(self._data_coloured),
+        self.parts.set_neutral(~self._shown_data() if on else np.zeros_like(self._data_coloured),
                                self._neutral_range)
         self.parts.flush()
 
@@ -311,6 +311,7 @@ class Scene:
         if self.badges is None and self.alarm_looks:
             self.badges = BadgeLayer(self.plotter)
             self.badges.blinking = self.blinking
+            self.badges.actor.SetVisibility("badges" not in self.hidden_layers)
         if self.badges is None:
             return
         parts = sorted(self.alarm_looks, key=lambda p: (self.alarm_looks[p][0], p))  # worst drawn on top
@@ -357,6 +358,60 @@ class Scene:
     def label_texts(self) -> list[str]:
         """Current text of every label, in binding order."""
         return [self.label_layer.text(i) for i in range(len(self.labels))] if self.label_layer else []
+
+    # -- layers the user shows or hides ---------------------------------------------
+
+    #: What :meth:`set_layer_visible` can hide.
+    LAYERS = ("colours", "labels", "badges", "legends")
+    #: The layers hidden now (none until :meth:`set_layer_visible` says otherwise).
+    hidden_layers: frozenset = frozenset()
+
+    def set_layer_visible(self, layer: str, visible: bool, values=None) -> None:
+        """Show or hide one of :data:`LAYERS`: the data colours of the parts (hidden, they
+        are drawn as if unbound), the labels, the alarm badges, the colour legends.
+
+        Parameters
+        ----------
+        layer : str
+            One of :data:`LAYERS`.
+        visible : bool
+            Show it or not.
+        values : mapping, optional
+            Signal -> latest value, to colour the parts again when ``colours`` is shown.
+        """
+        if layer not in self.LAYERS:
+            raise ValueError(f"no layer {layer!r}; one of {', '.join(self.LAYERS)}")
+        self.hidden_layers = self.hidden_layers - {layer} if visible else self.hidden_layers | {layer}
+        if layer == "colours":
+            if visible:
+                self.sync(values or {}, set(), dt=0.0, force=True)
+            else:
+                for b, _ in self.colours:
+                    self.parts.set_colour(b.part, None)
+            self.set_condition_view(self.condition_view)  # bound parts go neutral with it, or back
+        elif layer == "labels" and self.label_layer is not None:
+            self.label_layer.actor.SetVisibility(visible)
+        elif layer == "badges":
+            if self.badges is not None:
+                self.badges.actor.SetVisibility(visible)
+            if self.label_layer is not None:  # labels keep clear of badges only when they show
+                if not visible and getattr(self.label_layer, "obstacles", None) is not None:
+                    self._label_obstacles, self.label_layer.obstacles = self.label_layer.obstacles, None
+                elif visible and getattr(self, "_label_obstacles", None) is not None:
+                    self.label_layer.obstacles, self._label_obstacles = self._label_obstacles, None
+        elif layer == "legends" and self.legends is not None:
+            self.legends.actor.SetVisibility(visible)
+
+    def layer_visible(self, layer: str) -> bool:
+        """Whether ``layer`` (one of :data:`LAYERS`) is shown."""
+        return layer not in self.hidden_layers
+
+    def _shown_colour_sets(self) -> list[tuple]:
+        return [] if "colours" in self.hidden_layers else self._colour_sets
+
+    def _shown_data(self) -> np.ndarray:
+        """Per part: a data colour shows on it now."""
+        return self._data_coloured & ("colours" not in self.hidden_layers)
 
 
 def _pretty_unit(unit: str) -> str:
