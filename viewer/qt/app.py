@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtWidgets
 
 from viewer.live.broker import EmbeddedBroker
 from viewer.live.simulator import Simulator
+from viewer.qt.settings import APPLICATION, ORGANISATION
 from viewer.qt.window import MainWindow
 from viewer.samples import SAMPLES
 from viewer.twin.loader import Twin, load_twin
@@ -21,7 +22,8 @@ def run_window(twin: Twin, broker_url: str | None = None, samples=None,
     closes (for documentation and checks).
     """
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    app.setApplicationName("TwinView")
+    app.setOrganizationName(ORGANISATION)  # where settings are kept (viewer.qt.settings)
+    app.setApplicationName(APPLICATION)
     window = MainWindow(twin, broker_url=broker_url, samples=samples, workers=workers)
     window.show()
     if screenshot:

@@ -1,13 +1,17 @@
-"""Side panels: the parts tree and the selected part's signals."""
+"""Side panels: the parts tree, the selected part's signals, the twin's summary."""
 
 from __future__ import annotations
 
+import html
 import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from meshes import Assembly
 from overlays.label_rule import LabelRule
+from overlays.palette import SEVERITY_RGB
+from viewer.alarms import AlarmState, Severity
+from viewer.qt.formatting import format_value, label_formats, pretty_unit
 from viewer.state import TwinState
 from viewer.twin.schema import BindingSpec
 
@@ -82,33 +86,58 @@ class PartsTree(QtWidgets.QTreeWidget):
 
 
 class SignalTable(QtWidgets.QTableWidget):
-    """Live diagnostics of some signals: value, unit, quality, age, rate, errors."""
+    """Live diagnostics of some signals: value, unit, quality, age, rate, errors.
 
-    COLUMNS = ["Signal", "Value", "Unit", "Quality", "Age", "Rate", "Updates", "Errors", "Last error"]
+    Signal names are the row headers, so they stay in view when the table scrolls
+    sideways; long ones are elided in the middle (where names differ least) and shown
+    whole in their tooltip.
+    """
+
+    COLUMNS = ["Value", "Unit", "Quality", "Age", "Rate", "Updates", "Errors", "Last error"]
+    NAME_WIDTH = (80, 220)  # the name column's narrowest and widest
     _QUALITY_COLOURS = {"live": "#2e9d4f", "stale": "#c98a12", "last known": "#7a7a2a", "offline": "#b3261e",
                         "no data": "#888888"}
 
     def __init__(self, parent=None):
         super().__init__(0, len(self.COLUMNS), parent)
         self.setHorizontalHeaderLabels(self.COLUMNS)
-        self.verticalHeader().setVisible(False)
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
+        self.setWordWrap(False)
+        names = self.verticalHeader()
+        names.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
+        names.setDefaultAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        names.setMinimumWidth(self.NAME_WIDTH[0])
+        names.setMaximumWidth(self.NAME_WIDTH[1])
+        names.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Fixed)
+        names.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((80, 50, 75, 55, 55, 65, 50, 200)):
+            self.setColumnWidth(col, width)
+        header.setStretchLastSection(True)
         self.names: list[str] = []
+        self.formats: dict[str, str] = {}
+        self._signals: dict = {}
         self._seen: dict[str, tuple[float, int]] = {}  # name -> (time, updates) for rates
 
-    def set_signals(self, names: list[str], signals: dict) -> None:
-        """Show ``names`` (``signals``: name -> Signal, for units and tooltips)."""
+    def set_signals(self, names: list[str], signals: dict, formats: dict[str, str] | None = None) -> None:
+        """Show ``names`` (``signals``: name -> Signal, for units and tooltips; ``formats``:
+        name -> number format, e.g. its label's ``".1f"``)."""
         self.names = list(names)
+        self.formats = dict(formats or {})
+        self._signals = signals
         self._seen.clear()
         self.setRowCount(len(self.names))
         for row, name in enumerate(self.names):
             spec = signals[name].spec
-            for col, text in enumerate([name, "", spec.unit, *[""] * 6]):
+            for col, text in enumerate(["", pretty_unit(spec.unit), *[""] * 6]):
                 self.setItem(row, col, QtWidgets.QTableWidgetItem(text))
             where = spec.topic if spec.sparkplug is None else "spBv1.0 " + "/".join(
                 p for p in (spec.sparkplug.group, spec.sparkplug.node, spec.sparkplug.device, spec.sparkplug.metric) if p)
-            self.item(row, 0).setToolTip(f"{spec.description}\n{where} {spec.field or ''}".strip())
+            header = QtWidgets.QTableWidgetItem(name)
+            header.setToolTip("\n".join(filter(None, [name, spec.description, f"{where} {spec.field or ''}".strip()])))
+            self.setVerticalHeaderItem(row, header)
 
     def refresh(self, state: TwinState) -> None:
         """Update the values shown (called a few times a second)."""
@@ -119,20 +148,24 @@ class SignalTable(QtWidgets.QTableWidget):
             rate = (s.updates - count) / (now - then) if now > then else 0.0
             if now - then >= 2.0 or name not in self._seen:
                 self._seen[name] = (now, s.updates)
-            quality = s.quality(now)
-            cells = ["no data" if s.value is None else f"{s.value:.4g}", None, quality,
-                     f"{now - s.received:.1f} s" if s.received else "", f"{rate:.1f}/s",
+            quality = s.quality(now, state.link_since, state.link_up)
+            value = "no data" if s.value is None else format_value(self._signals.get(name), s.value,
+                                                                   self.formats.get(name, ""), with_unit=False)
+            cells = [value, None, quality, f"{now - s.received:.1f} s" if s.received else "", f"{rate:.1f}/s",
                      str(s.updates), str(s.errors), s.last_error]
-            for col, text in enumerate(cells, start=1):
+            for col, text in enumerate(cells):
                 if text is not None:
-                    self.item(row, col).setText(text)
-            self.item(row, 3).setForeground(QtGui.QColor(self._QUALITY_COLOURS.get(quality, "#888888")))
+                    item = self.item(row, col)
+                    item.setText(text)
+                    if col == len(cells) - 1:
+                        item.setToolTip(text)
+            self.item(row, 2).setForeground(QtGui.QColor(self._QUALITY_COLOURS.get(quality, "#888888")))
             grey = s.value is None or quality != "live"
-            self.item(row, 1).setForeground(QtGui.QColor("#888888") if grey else self.palette().text().color())
+            self.item(row, 0).setForeground(QtGui.QColor("#888888") if grey else self.palette().text().color())
 
     def values(self) -> dict[str, str]:
         """The value column as shown, keyed by signal name."""
-        return {name: self.item(row, 1).text() for row, name in enumerate(self.names)}
+        return self.column("Value")
 
     def column(self, title: str) -> dict[str, str]:
         """A column as shown, keyed by signal name."""
@@ -140,8 +173,91 @@ class SignalTable(QtWidgets.QTableWidget):
         return {name: self.item(row, col).text() for row, name in enumerate(self.names)}
 
 
+_KIND_TEXT = {"colour": "Colour by", "rotate": "Turns with", "translate": "Moves with", "spin": "Spins with",
+              "label": "Label"}
+
+
+class TwinSummary(QtWidgets.QLabel):
+    """What the right panel shows with nothing selected: connection, alarms, and the
+    signals that have a problem."""
+
+    MOST = 8  # rows of alarms or problems listed; the rest are counted
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def refresh(self, session) -> None:
+        """Say how the twin of ``session`` is doing now."""
+        now = time.time()
+        status = session.status
+        colour = {"live": "#2e9d4f", "connecting": "#c98a12"}.get(status.state, "#c0392b")
+        out = [f"<p><b>Connection</b><br><span style='color:{colour}'>●</span> {html.escape(str(status))}</p>"]
+
+        book = session.alarms.book
+        counts = book.counts()
+        listed = book.active()
+        waiting = sum(a.state in (AlarmState.ACTIVE_UNACKED, AlarmState.RETURNED_UNACKED) for a in listed)
+        parts = [f"<span style='color:{_rgb(s)}'><b>{n} {_plural(s, n)}</b></span>"
+                 for s, n in sorted(counts.items(), reverse=True) if n]
+        line = ", ".join(parts) + " active" if parts else "No alarm active"
+        if waiting:
+            line += f" · {waiting} to acknowledge"
+        shelved = len(book.shelved())
+        if shelved:
+            line += f" · {shelved} shelved"
+        rows = []
+        formats = label_formats(session.twin)
+        values = session.state.values()
+        for alarm in listed[:self.MOST]:
+            d = session.alarms.defs.get(alarm.signal)
+            signal = session.twin.signals.get(d.signal if d else alarm.signal)
+            name = (signal.spec.description or signal.name) if signal else alarm.signal
+            value = format_value(signal, values.get(signal.name) if signal else None,
+                                 formats.get(signal.name, "") if signal else "")
+            where = f" on {', '.join(d.parts)}" if d and d.parts else ""
+            rows.append(f"<span style='color:{_rgb(alarm.severity)}'>■</span> {html.escape(name)}: "
+                        f"{html.escape(value)}{html.escape(where)}")
+        if len(listed) > self.MOST:
+            rows.append(f"… and {len(listed) - self.MOST} more in the alarm list")
+        out.append("<p><b>Alarms</b><br>" + "<br>".join([line, *rows]) + "</p>")
+
+        snapshot = session.state.snapshot()
+        qualities = session.state.qualities(now)
+        live = sum(q == "live" for q in qualities.values())
+        problems = []
+        for name, s in snapshot.items():
+            quality = qualities[name]
+            said = []
+            if quality != "live":
+                said.append(quality + (f" for {now - s.received:.0f} s" if quality == "stale" and s.received else ""))
+            if s.errors:
+                said.append(f"{s.errors} bad payload{'s' if s.errors != 1 else ''}")
+            if said:
+                problems.append(f"{html.escape(name)}: {html.escape(', '.join(said))}")
+        text = f"{live} of {len(snapshot)} live" if snapshot else "No signals (a mesh without a twin)"
+        shown = problems[:self.MOST] + ([f"… and {len(problems) - self.MOST} more"] if len(problems) > self.MOST else [])
+        out.append("<p><b>Signals</b><br>" + "<br>".join([text, *shown]) + "</p>")
+        out.append("<p style='color:#888'>Click a part, or a row of the alarm list, to see its signals.</p>")
+        self.setText("".join(out))
+
+
+def _rgb(severity) -> str:
+    r, g, b = (int(c) for c in SEVERITY_RGB[int(severity)])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _plural(severity, n: int) -> str:
+    word = str(Severity(int(severity)))
+    return word if n == 1 or word == "info" else word + "s"
+
+
 class PartDetails(QtWidgets.QWidget):
-    """Name of the selected part and the live values of the signals bound to it."""
+    """The selected part's bindings and the live values of its signals; with nothing
+    selected, the twin's summary (:class:`TwinSummary`)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -154,29 +270,68 @@ class PartDetails(QtWidgets.QWidget):
         self.bindings_label = QtWidgets.QLabel("")
         self.bindings_label.setWordWrap(True)
         self.table = SignalTable()
+        self.summary = TwinSummary()
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.bindings_label)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary, 1)
         self.part: str | None = None
+        self.session = None
+        self._bindings: list[BindingSpec] = []
+        self._show(None)
+
+    def set_session(self, session) -> None:
+        """The session whose parts and summary are shown."""
+        self.session = session
 
     def show_part(self, part: str | None, bindings: list[BindingSpec], signals: dict) -> None:
-        """Show ``part`` and the signals its ``bindings`` use (``signals``: name -> Signal)."""
+        """Show ``part`` and the signals its ``bindings`` use (``signals``: name -> Signal);
+        None: the twin's summary."""
         self.part = part
-        self.title.setText(part or "Click a part to see its signals")
-        self.bindings_label.setText(
-            "\n".join(f"{b.kind} ← {b.signal or b.text}" for b in bindings) if bindings
-            else ("No live data bound to this part." if part else "")
-        )
+        self._bindings = list(bindings)
         names: list[str] = []
         for b in bindings:
             used = [b.signal] if b.signal else sorted(LabelRule(b.text).names)
             names.extend(n for n in used if n not in names)
-        self.table.set_signals(names, signals)
+        formats = label_formats(self.session.twin) if self.session is not None else {}
+        self.table.set_signals(names, signals, formats)
+        self._show(part)
 
-    def refresh(self, state: TwinState) -> None:
-        """Update the values shown."""
-        self.table.refresh(state)
+    def _show(self, part: str | None) -> None:
+        self.title.setText(part or (f"{self.session.twin.name}" if self.session else "Click a part to see its signals"))
+        for widget in (self.bindings_label, self.table):
+            widget.setVisible(part is not None)
+        self.summary.setVisible(part is None)
+
+    def refresh(self, state: TwinState | None = None) -> None:
+        """Update what is shown from the session (``state``: another state to read)."""
+        if self.session is None:
+            return
+        if self.part is None:
+            self.summary.refresh(self.session)
+            return
+        self.bindings_label.setText("\n".join(self._binding_lines()) if self._bindings
+                                    else "No live data bound to this part.")
+        self.table.refresh(state or self.session.state)
+
+    def _binding_lines(self) -> list[str]:
+        """Each binding as it reads: what it does, with which signal, and a label's text now."""
+        scene = self.session.scene
+        texts = {id(b): t for (b, _), t in zip(scene.labels, scene.label_texts())}
+        lines = []
+        for b in self._bindings:
+            what = _KIND_TEXT.get(b.kind, b.kind)
+            on = f" ({b.part})" if b.part != self.part else ""
+            if b.kind == "label":
+                lines.append(f"{what}{on}: “{texts.get(id(b), '')}”")
+            elif b.kind == "colour":
+                unit = pretty_unit(b.unit or self.session.twin.signals[b.signal].unit)
+                lines.append(f"{what}{on}: {b.signal} ({b.cmap}, {b.range[0]:g}–{b.range[1]:g}"
+                             f"{f' {unit}' if unit else ''})")
+            else:
+                lines.append(f"{what}{on}: {b.signal}")
+        return lines
 
     def values(self) -> dict[str, str]:
         """The value column as shown, keyed by signal name."""

@@ -9,9 +9,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES
+from viewer.alarms import Severity
 from viewer.live.mqtt import CredentialsError, SourceError, password_for
+from viewer.qt.alarm_list import AlarmList, severity_colour, severity_icon
+from viewer.qt.formatting import label_formats
 from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
+from viewer.qt.settings import flag, settings
 from viewer.qt.topics import TopicBrowser
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
@@ -22,6 +26,16 @@ PANEL_EVERY = 8  # refresh panels every 8th frame (~4 Hz): numbers a person can 
 _STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a12", "reconnecting": "#c0392b", "failed": "#c0392b",
                   "stopped": "#777"}
 VIEW_KEYS = {"iso": "0", "front": "1", "top": "7", "side": "3"}  # numeric keypad habits
+SIZE = (1400, 880)  # the window's size on a screen with room for it
+SCREEN_SHARE = 0.85  # ... else this share of the screen's available area
+FLIGHT_MS = 400  # a click in the alarm list flies the camera to the part this long
+CLOCK_EVERY = 30  # alarm durations and values move on every 30th frame (~1 s)
+#: View > Layers: setting name -> menu text, shortcut. "condition" is the condition view.
+LAYERS = {"colours": ("Data &colours", "Shift+C"), "labels": ("&Labels", "Shift+L"),
+          "badges": ("Alarm &badges", "Shift+B"), "legends": ("Le&gends", "Shift+G"),
+          "condition": ("Co&ndition view", "Shift+N")}
+_PLURALS = {Severity.ALARM: ("alarm", "alarms"), Severity.WARNING: ("warning", "warnings"),
+            Severity.INFO: ("info", "info")}
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -51,11 +65,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._click_at = None
         self._passwords: dict[tuple, str] = {}
         self.setAcceptDrops(True)
-        self.resize(1400, 880)
+        self.settings = settings()
+        self.fit_to_screen()
 
         self.plotter = QtInteractor(self, auto_update=False, multi_samples=MULTI_SAMPLES)
         self.banner = QtWidgets.QLabel()  # shown while the broker connection is down
         self.banner.setStyleSheet("background:#b3261e; color:white; padding:6px; font-weight:bold")
+        # Wrapped, and never asking for width: a long message must not push the docks aside.
+        self.banner.setWordWrap(True)
+        self.banner.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.banner.hide()
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)
@@ -63,6 +81,7 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self.banner)
         layout.addWidget(self.plotter.interactor, 1)
+        self.plotter.interactor.setMinimumSize(240, 160)  # docks give way before the 3D view vanishes
         self.setCentralWidget(central)
         self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
         self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
@@ -72,7 +91,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tree.visibility_changed.connect(self._on_visibility)
         self.details = PartDetails()
         self.signals = SignalTable()  # diagnostics of every signal of the twin
-        self._dock("Parts", self.tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        parts = self._dock("Parts", self.tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         selected = self._dock("Selected part", self.details, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         signals = self._dock("Signals", self.signals, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self._signals_shown = False
@@ -83,12 +102,38 @@ class MainWindow(QtWidgets.QMainWindow):
         # Tabs, so the 3D view keeps its room; the last one tabified is the one shown.
         self.tabifyDockWidget(signals, topics)
         self.tabifyDockWidget(topics, selected)
+        self.alarm_list = AlarmList()
+        self.alarm_list.part_activated.connect(self.fly_to)
+        self.alarm_dock = self._dock("Alarms", self.alarm_list, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._side_docks = (parts, selected)
+        self._flight = QtCore.QVariantAnimation(self)
+        self._flight.setDuration(FLIGHT_MS)
+        self._flight.setStartValue(0.0)
+        self._flight.setEndValue(1.0)
+        self._flight.setEasingCurve(QtCore.QEasingCurve.Type.InOutCubic)
+        self._flight.valueChanged.connect(self._on_flight)
+        self._flight_path = None
 
         self.connection = QtWidgets.QLabel()
         self.counts = QtWidgets.QLabel()
         self.statusBar().addWidget(self.connection)
+        self.severity_counts: dict[Severity, QtWidgets.QToolButton] = {}
+        for severity in sorted(Severity, reverse=True):
+            button = QtWidgets.QToolButton()
+            button.setAutoRaise(True)
+            button.setIcon(severity_icon(severity))
+            button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setToolTip(f"Active {_PLURALS[severity][1]}: click to open the alarm list")
+            button.clicked.connect(self.show_alarm_list)
+            self.severity_counts[severity] = button
+            self.statusBar().addPermanentWidget(button)
         self.statusBar().addPermanentWidget(self.counts)
         self._build_actions(samples or {})
+        self.condition_button = QtWidgets.QToolButton()
+        self.condition_button.setDefaultAction(self.layer_actions["condition"])
+        self.condition_button.setAutoRaise(True)
+        self.condition_button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.statusBar().addPermanentWidget(self.condition_button)
         self.loader = TwinLoader(self)  # File > Open, drops and samples load off the UI thread
         self.loader.loaded.connect(self.show_twin)
         self.loader.failed.connect(lambda title, text: QtWidgets.QMessageBox.warning(self, title, text))
@@ -97,6 +142,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self.tick)
         self.show_twin(twin)
+        self._restore_layout()
         self.timer.start()
 
     # -- setting up -----------------------------------------------------------------
@@ -125,6 +171,19 @@ class MainWindow(QtWidgets.QMainWindow):
         for name, key in VIEW_KEYS.items():
             self._action(view_menu, name.title(), lambda _checked=False, n=name: self.standard_view(n), key, bar)
         self._action(view_menu, "&Fit to part", self.fit_selected, "F", bar)
+        view_menu.addSeparator()
+        layers_menu = view_menu.addMenu("&Layers")
+        layers_bar = self.addToolBar("Layers")
+        layers_bar.setObjectName("layers-toolbar")
+        self.layer_actions: dict[str, QtGui.QAction] = {}
+        for name, (text, key) in LAYERS.items():
+            action = self._action(layers_menu, text, lambda on, n=name: self.set_layer(n, on), key, layers_bar)
+            action.setCheckable(True)
+            action.setChecked(flag(self.settings, f"layers/{name}", True))
+            action.setToolTip(f"Show or hide {text.replace('&', '').lower()} ({key})")
+            self.layer_actions[name] = action
+        view_menu.addSeparator()
+        self._action(view_menu, "&Alarm list", self.show_alarm_list, "Ctrl+L")
 
     def _action(self, menu, text, slot, shortcut=None, toolbar=None) -> QtGui.QAction:
         action = QtGui.QAction(text, self)
@@ -160,10 +219,14 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self.topics.stop()
         self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
+        self.details.set_session(session)
         self.details.show_part(None, [], {})
-        self.signals.set_signals(list(twin.signals), twin.signals)
+        self.signals.set_signals(list(twin.signals), twin.signals, label_formats(twin))
+        self.alarm_list.set_session(session)
+        self._apply_layers()
         self.setWindowTitle(f"{twin.name} — TwinView")
         self._refresh_status()
+        self._refresh_alarm_counts()
         self.plotter.render()
         return True
 
@@ -185,13 +248,18 @@ class MainWindow(QtWidgets.QMainWindow):
         session = self.session
         if session.tick():
             self.plotter.render()
+        if session.alarms_changed:  # only the rows of the alarms that changed
+            self.alarm_list.refresh(session.alarms_changed)
+            self._refresh_alarm_counts()
         self._frame += 1
         if self._frame % PANEL_EVERY == 0:
             self._refresh_status()
-            self.details.refresh(session.state)
+            self.details.refresh()
             if self._signals_shown:
                 self.signals.refresh(session.state)
             self.topics.refresh()
+        if self._frame % CLOCK_EVERY == 0:
+            self.alarm_list.tick()
 
     def _refresh_status(self) -> None:
         status = self.session.status
@@ -210,6 +278,47 @@ class MainWindow(QtWidgets.QMainWindow):
         text = f"{with_data}/{len(signals)} signals with data · {self.session.received} messages"
         self.counts.setText(text + (f" · {errors} bad payloads" if errors else ""))
 
+    def _refresh_alarm_counts(self) -> None:
+        """Active alarms per severity in the status bar, each in its colour (grey at 0)."""
+        counts = self.session.alarms.book.counts()
+        for severity, button in self.severity_counts.items():
+            n = counts[severity]
+            button.setText(f"{n} {_PLURALS[severity][n != 1]}")
+            colour = severity_colour(severity).name() if n else "#8a8a8a"
+            button.setStyleSheet(f"QToolButton {{ color: {colour}; font-weight: {'bold' if n else 'normal'}; }}")
+
+    def alarm_counts(self) -> dict[str, str]:
+        """The status bar's alarm counts as shown, keyed by severity name."""
+        return {str(s): b.text() for s, b in self.severity_counts.items()}
+
+    def show_alarm_list(self) -> None:
+        """Show the alarm list dock and put it in front."""
+        self.alarm_dock.show()
+        self.alarm_dock.raise_()
+        self.alarm_list.table.setFocus()
+
+    # -- layers -----------------------------------------------------------------------
+
+    def set_layer(self, name: str, on: bool) -> None:
+        """Show or hide a layer (see ``LAYERS``) and remember the choice."""
+        action = self.layer_actions[name]
+        if action.isChecked() != on:
+            action.setChecked(on)  # from code, not the menu: keep menu and toolbar in step
+        self.settings.setValue(f"layers/{name}", on)
+        self._apply_layers([name])
+        self.plotter.render()
+
+    def _apply_layers(self, names=None) -> None:
+        """Give the scene the layers as the actions say (all of them for a new scene)."""
+        scene = self.session.scene
+        for name in names or LAYERS:
+            on = self.layer_actions[name].isChecked()
+            if name == "condition":  # only a twin with bindings has data to tell apart
+                scene.set_condition_view(on and bool(self.session.twin.bindings))
+            else:
+                scene.set_layer_visible(name, on, self.session.state.values())
+        self.layer_actions["condition"].setEnabled(bool(self.session.twin.bindings))
+
     # -- selection and views --------------------------------------------------------
 
     def select(self, name: str | None) -> None:
@@ -218,7 +327,7 @@ class MainWindow(QtWidgets.QMainWindow):
         scene = self.session.scene
         scene.parts.highlight(name)
         self.details.show_part(name, scene.bindings_of(name) if name else [], self.session.twin.signals)
-        self.details.refresh(self.session.state)
+        self.details.refresh()
         self.tree.select(name)
         self.plotter.render()
 
@@ -247,8 +356,85 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def fit_selected(self) -> None:
         """Zoom to the selected part (the whole machine when none is)."""
+        self._flight.stop()
         self.session.scene.fit(self.selected)
         self.plotter.render()
+
+    def fly_to(self, part: str) -> None:
+        """Select ``part`` and move the camera smoothly until it frames it (as
+        :meth:`fit_selected` does), keeping the direction it looks from."""
+        self.select(part)
+        start = self._camera()
+        self.session.scene.fit(part)  # where the flight ends
+        end = self._camera()
+        self._set_camera(*start)
+        self._flight.stop()
+        self._flight_path = (start, end)
+        self._flight.start()
+
+    def _camera(self) -> tuple[np.ndarray, np.ndarray, float]:
+        camera = self.plotter.camera
+        return np.array(camera.position), np.array(camera.focal_point), float(camera.view_angle)
+
+    def _set_camera(self, position, focal_point, view_angle) -> None:
+        camera = self.plotter.camera
+        camera.position, camera.focal_point, camera.view_angle = tuple(position), tuple(focal_point), view_angle
+        self.plotter.renderer.ResetCameraClippingRange()
+
+    def _on_flight(self, share: float) -> None:
+        (p0, f0, a0), (p1, f1, a1) = self._flight_path
+        self._set_camera(p0 + (p1 - p0) * share, f0 + (f1 - f0) * share, a0 + (a1 - a0) * share)
+        self.plotter.render()
+
+    def flying(self) -> bool:
+        """Whether the camera is on its way to a part."""
+        return self._flight.state() == QtCore.QAbstractAnimation.State.Running
+
+    # -- window size and layout --------------------------------------------------------
+
+    def fit_to_screen(self, available: QtCore.QRect | None = None) -> None:
+        """Size the window to the screen it opens on: :data:`SIZE` where there is room,
+        else :data:`SCREEN_SHARE` of the screen's available area; centred on it.
+
+        Parameters
+        ----------
+        available : QRect, optional
+            The screen's area free of panels and docks (default: that of the screen the
+            window is on).
+        """
+        if available is None:
+            screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+            available = screen.availableGeometry()
+        width = min(SIZE[0], int(available.width() * SCREEN_SHARE))
+        height = min(SIZE[1], int(available.height() * SCREEN_SHARE))
+        self.resize(width, height)
+        self.move(available.center() - QtCore.QPoint(width // 2, height // 2))
+
+    def _restore_layout(self) -> None:
+        """The window's size, docks and toolbars as the user left them (if they fit)."""
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+            screen = (self.screen() or QtGui.QGuiApplication.primaryScreen()).availableGeometry()
+            if self.width() > screen.width() or self.height() > screen.height():
+                self.fit_to_screen(screen)  # saved on a larger screen
+        state = self.settings.value("window/state")
+        if state is None or not self.restoreState(state):
+            # First start: the 3D view gets about half the width and three quarters of the height.
+            width, height = self.width(), self.height()
+            self.resizeDocks(list(self._side_docks), [int(width * 0.18), int(width * 0.3)],
+                             QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks([self.alarm_dock], [int(height * 0.25)], QtCore.Qt.Orientation.Vertical)
+        header = self.settings.value("alarms/header")
+        if header is not None:
+            self.alarm_list.table.horizontalHeader().restoreState(header)
+
+    def save_layout(self) -> None:
+        """Remember the window's size, docks, toolbars and the alarm list's columns."""
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("alarms/header", self.alarm_list.table.horizontalHeader().saveState())
+        self.settings.sync()
 
     # -- files ----------------------------------------------------------------------
 
@@ -296,6 +482,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_path(Path(event.mimeData().urls()[0].toLocalFile()))
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.save_layout()
+        self._flight.stop()
         self.loader.close()
         self.timer.stop()
         self.topics.stop()

@@ -169,7 +169,7 @@ def test_a_lost_broker_shows_a_banner_and_values_flow_again_after_it_returns(qtb
         pub.send("rig/bearing", {"temperature": 77})
         pub.send("rig/arm/angle", "not a number")
         pub.close()
-        qtbot.waitUntil(lambda: win.signals.values().get("temp") == "77", timeout=5000)
+        qtbot.waitUntil(lambda: win.signals.values().get("temp") == "77.0", timeout=5000)
         qtbot.waitUntil(lambda: win.signals.column("Errors").get("angle") == "1", timeout=5000)
         assert win.signals.column("Last error")["angle"] == "not a number: 'not a number'"
     finally:
