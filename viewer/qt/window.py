@@ -221,6 +221,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
         self.details.set_session(session)
         self.details.show_part(None, [], {})
+        self.details.refresh()
         self.signals.set_signals(list(twin.signals), twin.signals, label_formats(twin))
         self.alarm_list.set_session(session)
         self._apply_layers()
