@@ -350,7 +350,7 @@ class AlarmList(QtWidgets.QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in zip(range(len(COLUMNS)), (90, 110, 170, 100, 90, 80, 90, 160)):
+        for column, width in zip(range(len(COLUMNS)), (95, 110, 230, 95, 110, 75, 80, 160)):
             self.table.setColumnWidth(column, width)
         self.table.clicked.connect(self._on_clicked)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())

@@ -29,6 +29,18 @@ class TopicBrowser(QtWidgets.QWidget):
         self.filter.returnPressed.connect(self._on_filter)
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setHeaderLabels(self.COLUMNS)
+        # Long topics and payloads are elided in the middle (whole in their tooltips); the
+        # payload column goes last and takes what is left, so the view never scrolls
+        # sideways and the topic names stay in sight. Columns can be resized.
+        self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
+        self.tree.setUniformRowHeights(True)
+        header = self.tree.header()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Interactive)
+        header.moveSection(1, len(self.COLUMNS) - 1)
+        header.setStretchLastSection(True)
+        self.tree.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for column, width in ((0, 200), (2, 55), (3, 55), (4, 70)):
+            self.tree.setColumnWidth(column, width)
         self.unshown = QtWidgets.QLabel()  # what the catalog's limits leave out
         self.unshown.hide()
         layout = QtWidgets.QVBoxLayout(self)
@@ -94,6 +106,7 @@ class TopicBrowser(QtWidgets.QWidget):
             else:
                 text = s.payload.decode("utf-8", errors="replace") + (" (retained)" if s.retained else "")
             item.setText(1, text)
+            item.setToolTip(1, text[:2000])
             item.setText(2, f"{s.rate(now):.1f}/s")
             item.setText(3, f"{now - s.last:.1f} s")
             item.setText(4, str(s.count))
@@ -117,6 +130,7 @@ class TopicBrowser(QtWidgets.QWidget):
             if item is None:
                 item = QtWidgets.QTreeWidgetItem(parent or self.tree, [level])
                 item.setData(0, QtCore.Qt.ItemDataRole.UserRole, path)
+                item.setToolTip(0, path)
                 item.setExpanded(True)
                 self._items[path] = item
             parent = item

@@ -106,6 +106,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alarm_list.part_activated.connect(self.fly_to)
         self.alarm_dock = self._dock("Alarms", self.alarm_list, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self._side_docks = (parts, selected)
+        self._details_dock = selected
         self._flight = QtCore.QVariantAnimation(self)
         self._flight.setDuration(FLIGHT_MS)
         self._flight.setStartValue(0.0)
@@ -222,6 +223,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.details.set_session(session)
         self.details.show_part(None, [], {})
         self.details.refresh()
+        self._details_dock.setWindowTitle("Overview")
         self.signals.set_signals(list(twin.signals), twin.signals, label_formats(twin))
         self.alarm_list.set_session(session)
         self._apply_layers()
@@ -329,6 +331,7 @@ class MainWindow(QtWidgets.QMainWindow):
         scene.parts.highlight(name)
         self.details.show_part(name, scene.bindings_of(name) if name else [], self.session.twin.signals)
         self.details.refresh()
+        self._details_dock.setWindowTitle("Selected part" if name else "Overview")
         self.tree.select(name)
         self.plotter.render()
 

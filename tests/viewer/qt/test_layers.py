@@ -124,3 +124,15 @@ def test_a_long_banner_never_squeezes_the_docks(window, qtbot):
     QtWidgets.QApplication.processEvents()
     assert {d.objectName(): d.width() for d in docks if d.isVisible()} == widths
     assert window.banner.width() <= window.centralWidget().width()
+
+
+def test_signal_and_topic_names_stay_in_view_elided_in_the_middle_with_tooltips(window):
+    names = window.signals.verticalHeader()  # row headers: they do not scroll sideways
+    assert names.textElideMode() == QtCore.Qt.TextElideMode.ElideMiddle
+    first = window.signals.verticalHeaderItem(0)
+    assert first.text() == "temp" and "rig/bearing" in first.toolTip()
+    assert window.signals.horizontalHeader().sectionResizeMode(0) == QtWidgets.QHeaderView.ResizeMode.Interactive
+    tree = window.topics.tree
+    assert tree.textElideMode() == QtCore.Qt.TextElideMode.ElideMiddle
+    assert tree.header().visualIndex(1) == len(window.topics.COLUMNS) - 1  # the payload last, taking the rest
+    assert tree.horizontalScrollBarPolicy() == QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff
