@@ -326,7 +326,7 @@ class AlarmList(QtWidgets.QWidget):
         self.state_box = QtWidgets.QComboBox()
         self.state_box.addItems(list(STATE_FILTERS))
         self.state_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.state_box.setMinimumContentsLength(12)
+        self.state_box.setMinimumContentsLength(20)
         self.state_box.setToolTip("Which alarms to list")
         self.state_box.currentTextChanged.connect(self._on_filter)
         self.search = QtWidgets.QLineEdit()
