@@ -165,6 +165,7 @@ class BadgeLayer:
         self.acked = np.zeros(0, dtype=bool)
         self.hidden = np.zeros(0, dtype=bool)  # per badge: its part was covered in the last frame
         self.centres = np.zeros((0, 2))  # per badge: its centre on screen in the last frame (origin bottom left)
+        self._nearest = None  # per badge: the surface point its leader ended on in the last frame
         self.blinking = True
         self.phase = True  # the blink: halos of unacknowledged badges shown or not
 
@@ -231,12 +232,51 @@ class BadgeLayer:
         self.acked = np.asarray(acked, dtype=bool).reshape(-1)
         self.hidden = np.zeros(len(self.keys), dtype=bool)
         self.centres = np.full((len(self.keys), 2), np.nan)
+        self._nearest = None  # per badge: the surface point its leader ended on in the last frame
         self._allocate(len(self.keys))
 
     def move(self, rows, boxes: np.ndarray, points: np.ndarray) -> None:
         """New world bounds and surface points for badges ``rows`` (their parts moved)."""
         rows = np.asarray(rows, dtype=np.int64)
         self.boxes[rows], self.points[rows] = boxes, points
+
+    def screen_places(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where the next frame will draw each badge, asked before it renders (labels keep
+        clear of them).
+
+        Returns
+        -------
+        boxes : numpy.ndarray
+            ``(n, 4)`` ``x0, y0, x1, y1`` of each badge (with its halo) in the renderer's
+            pixels (origin bottom left), NaN for a badge not shown.
+        anchors : numpy.ndarray
+            ``(n, 2)`` where each badge's leader starts on its part (the same pixels).
+
+        Notes
+        -----
+        Which surface point a leader starts at is the last frame's (it needs that frame's
+        depth), so a badge whose part just came into view may land a few pixels off for a frame.
+        """
+        n = len(self.keys)
+        if not n or self.top.main.GetSize()[0] == 0:
+            return np.zeros((0, 4)), np.zeros((0, 2))
+        width, height = self.top.main.GetSize()
+        origin = np.array(self.top.main.GetOrigin())
+        lo, hi = self.boxes[:, 0], self.boxes[:, 1]
+        corners = np.stack([np.where(np.array(m, bool), hi, lo) for m in np.ndindex(2, 2, 2)], axis=1)
+        xy, front = self.top.project(corners.reshape(-1, 3))
+        xy, front = xy.reshape(n, 8, 2) - origin, front.reshape(n, 8)
+        centre, centre_front = self.top.project(self.boxes.mean(axis=1))
+        centre = centre - origin
+        k = self.points.shape[1]
+        seen_xy = self.top.project(self.points.reshape(-1, 3))[0].reshape(n, k, 2) - origin
+        nearest = self._nearest if self._nearest is not None else \
+            np.linalg.norm(seen_xy - centre[:, None], axis=2).argmin(axis=1)
+        anchor = np.where(self.hidden[:, None], centre, seen_xy[np.arange(n), nearest])
+        badge = _beside(xy, anchor, width, height)
+        half = HALO_PX / 2 if not self.acked.all() else BADGE_PX / 2
+        shown = (centre_front & front.all(axis=1))[:, None]
+        return np.where(shown, np.c_[badge - half, badge + half], np.nan), np.where(shown, anchor, np.nan)
 
     def blink(self, on: bool) -> bool:
         """Set the blink phase; True if that changes what is drawn (a render is due)."""
@@ -291,16 +331,11 @@ class BadgeLayer:
         self.hidden = ~seen.any(axis=1)
         # A part in view: the leader ends on it, at the point seen nearest its centre.
         gap = np.where(seen, np.linalg.norm(seen_xy - anchor[:, None], axis=2), np.inf)
-        nearest = seen_xy[np.arange(n), gap.argmin(axis=1)]
+        self._nearest = gap.argmin(axis=1)
+        nearest = seen_xy[np.arange(n), self._nearest]
         anchor = np.where(self.hidden[:, None], anchor, nearest)
         shown = anchor_front & front.all(axis=1)
-        # The badge beside the part's projected box (up and to the right), within reach of
-        # its centre, and always whole on screen.
-        right = np.minimum(xy[..., 0].max(axis=1), anchor[:, 0] + _REACH[0]) + _GAP[0]
-        up = np.minimum(xy[..., 1].max(axis=1), anchor[:, 1] + _REACH[1]) + _GAP[1]
-        margin = HALO_PX / 2
-        badge = np.c_[np.clip(right, margin, width - margin), np.clip(up, margin, height - margin)]
-        badge = np.rint(badge)
+        badge = _beside(xy, anchor, width, height)
         anchor = np.rint(anchor)
         self.centres = np.where(shown[:, None], badge + (x0, y0), np.nan)
 
@@ -333,6 +368,15 @@ class BadgeLayer:
         self._vtk_points.Modified()
         self._vtk_tcoords.Modified()
         self.polydata.Modified()
+
+
+def _beside(xy: np.ndarray, anchor: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Badge centres beside each part's projected box ``xy`` ``(n, 8, 2)`` (up and to the
+    right), within reach of the leader's ``anchor``, and always whole on screen."""
+    right = np.minimum(xy[..., 0].max(axis=1), anchor[:, 0] + _REACH[0]) + _GAP[0]
+    up = np.minimum(xy[..., 1].max(axis=1), anchor[:, 1] + _REACH[1]) + _GAP[1]
+    margin = HALO_PX / 2
+    return np.rint(np.c_[np.clip(right, margin, width - margin), np.clip(up, margin, height - margin)])
 
 
 def _quad(x0, y0, x1, y1) -> np.ndarray:

@@ -3,12 +3,46 @@ twin loader can check templates without a renderer)."""
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 
 
 #: Shown in place of a value that has not arrived yet.
 NO_VALUE = "—"
+#: Marks of a limit above and below the value.
+HIGH, LOW = "▲", "▼"
+_UNIT = re.compile(r" ?[^\s{},;]+(?=[\s,;]|$)")  # the word right after a value: its unit
+
+
+def limit_mark(value: float | None, limits: Mapping[str, float]) -> str:
+    """The limit a value is near or past, as shown after it on a label: ``"▲95"``.
+
+    Once a value reaches its warning limit (``warn_high``, or ``alarm_high`` when there is
+    no warning one), the mark shows the limit that raises the alarm (``alarm_high``, or
+    ``warn_high`` when there is no alarm one): the limit it approaches while in warning,
+    the one it passed while in alarm. The same below with ``warn_low``/``alarm_low`` and
+    ``▼``. Nothing while the value is inside its limits.
+
+    Parameters
+    ----------
+    value : float or None
+        The value, in the same unit as ``limits``.
+    limits : mapping
+        Any of ``warn_high``, ``alarm_high``, ``warn_low``, ``alarm_low``.
+
+    Returns
+    -------
+    str
+        ``"▲95"``, ``"▼0.8"`` or ``""``.
+    """
+    if value is None or value != value:
+        return ""
+    for mark, warn, alarm, sign in ((HIGH, "warn_high", "alarm_high", 1), (LOW, "warn_low", "alarm_low", -1)):
+        first = limits.get(warn, limits.get(alarm))
+        if first is not None and sign * (value - first) >= 0:
+            return f"{mark}{limits.get(alarm, first):g}"
+    return ""
 
 
 class LabelRule:
@@ -41,12 +75,23 @@ class LabelRule:
             self._pieces.append((literal, name, spec or ""))
         self.names = {name for _, name, _ in self._pieces if name}
 
-    def text(self, values: Mapping[str, float | None]) -> str:
-        """The label text; a missing value shows as :data:`NO_VALUE`."""
-        out = []
+    def text(self, values: Mapping[str, float | None], limits: Mapping[str, Mapping] | None = None) -> str:
+        """The label text; a missing value shows as :data:`NO_VALUE`.
+
+        ``limits`` (signal -> its limits, in the unit its value is given in) adds each
+        value's :func:`limit_mark` after the value and the word that follows it (its unit):
+        ``"DE {t:.1f} °C"`` -> ``"DE 102.0 °C ▲95"``.
+        """
+        out, mark = [], ""
         for literal, name, spec in self._pieces:
+            if mark:  # after the unit written right after the value, if there is one
+                unit = _UNIT.match(literal)
+                cut = unit.end() if unit and (unit.end() < len(literal) or not name) else 0
+                literal = f"{literal[:cut]} {mark}{literal[cut:]}"
             out.append(literal)
+            mark = ""
             if name:
                 value = values.get(name)
                 out.append(NO_VALUE if value is None else format(value, spec))
-        return "".join(out)
+                mark = limit_mark(value, limits.get(name, {})) if limits else ""
+        return "".join(out) + (f" {mark}" if mark else "")

@@ -8,7 +8,7 @@ import numpy as np
 import pyvista as pv
 
 from overlays import motion, palette
-from overlays.badges import BadgeLayer
+from overlays.badges import DOT_PX, BadgeLayer
 from overlays.selection import COVER_TOLERANCE
 from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.label_rule import LabelRule
@@ -80,6 +80,9 @@ class Scene:
         self._label_stale: set[int] = set()
         self._label_clock = 0.0
         self._label_moves = [self.parts.group_root(b.part) is not None for b, _ in self.labels]
+        self._label_limits = self._label_limit_table()
+        if self.label_layer is not None:
+            self.label_layer.obstacles = self._badge_boxes  # labels keep clear of the alarm badges
 
         self.sync({name: None for name in twin.signals}, set(twin.signals), dt=0.0, force=True)
         self.view("iso")
@@ -248,7 +251,27 @@ class Scene:
         values = {n: self.twin.converted(index, n, values.get(n)) for n in rule.names}
         worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
         badge = {"stale": " ⚠ stale", "last known": " (last known)", "offline": " ⚠ offline"}.get(worst, "")
-        return rule.text(values) + badge
+        return rule.text(values, self._label_limits[i]) + badge
+
+    def _label_limit_table(self) -> list[dict]:
+        """Per label: signal -> its limits in the label's unit for that signal (the marks
+        such as "▲95" that :meth:`LabelRule.text` adds)."""
+        limits = {a.signal: a.limits for a in self.twin.alarms if a.id == a.signal}  # not a colour's own
+        table = []
+        for binding, rule in self.labels:
+            index = self._index[id(binding)]
+            table.append({n: {k: self.twin.converted(index, n, v) for k, v in limits[n].items()}
+                          for n in rule.names if n in limits})
+        return table
+
+    def _badge_boxes(self) -> tuple[np.ndarray, np.ndarray]:
+        """What labels keep clear of on screen: the alarm badges and the dots where their
+        leaders start (boxes), and, if they can, the leaders themselves (lines)."""
+        if self.badges is None:
+            return np.zeros((0, 4)), np.zeros((0, 4))
+        boxes, anchors = self.badges.screen_places()
+        dots = np.c_[anchors - DOT_PX / 2, anchors + DOT_PX / 2]
+        return np.r_[boxes, dots], np.c_[anchors, (boxes[:, :2] + boxes[:, 2:]) / 2]
 
     # -- condition view and alarms ---------------------------------------------------
 
@@ -308,6 +331,7 @@ class Scene:
             active = look is not None and bool(look[2])
             self.parts.set_tints(idx, palette.SEVERITY_RGB[int(look[0])] if active else 0, ALARM_TINT if active else 0)
         self.parts.flush()
+        self._label_severity(looks)
         if self.badges is None and self.alarm_looks:
             self.badges = BadgeLayer(self.plotter)
             self.badges.blinking = self.blinking
@@ -328,6 +352,16 @@ class Scene:
                         [self.alarm_looks[p][0] for p in parts], [self.alarm_looks[p][1] for p in parts])
         self._badge_moving = np.array([i for i, p in enumerate(parts) if self.parts.group_root(p) is not None],
                                       dtype=np.int64)
+
+    def _label_severity(self, looks: dict) -> None:
+        """Labels on the parts in ``looks`` take the severity of their part's active alarms
+        (their border and leader in its colour), 0 when it has none."""
+        rows = [i for i, (b, _) in enumerate(self.labels) if b.part in looks]
+        if self.label_layer is None or not rows:
+            return
+        severity = [(look[0] if (look := self.alarm_looks.get(self.labels[i][0].part)) and look[2] else 0)
+                    for i in rows]
+        self.label_layer.set_severity(rows, severity)
 
     def _badge_places(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World boxes ``(n, 2, 3)`` and surface points ``(n, k, 3)`` of badges ``rows``,

@@ -1,13 +1,19 @@
-"""LabelLayer on real rendered frames: every character is drawn as itself, in any script."""
+"""LabelLayer on real rendered frames: every character is drawn as itself, in any script;\ncrowded labels never overlap, pushed ones have leaders, severities and limits show."""
 
 import numpy as np
 import pytest
 import pyvista as pv
 from matplotlib.ft2font import FT2Font
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
-from overlays.labels import _PAD_X, LabelLayer, font_for
+from overlays import declutter, palette
+from overlays.label_rule import LabelRule, limit_mark
+from overlays.badges import BADGE_PX
+from overlays.labels import _BOX_RGBA, _PAD_X, LabelLayer, font_for
 from tests.pixels import pixel_of
+from viewer.scene import Scene
+from viewer.twin.loader import load_twin
 
 SIZE = 15
 WHERE = [(0, 1.5, 0), (0, 0, 0), (0, -1.5, 0)]  # three labels, one above the other
@@ -43,11 +49,11 @@ def _ink(shot: np.ndarray) -> np.ndarray:
 
 def _reference(text: str) -> np.ndarray:
     """``text`` drawn by PIL on black, each character in the font the labels use for it."""
-    fonts = [ImageFont.truetype(str(font_for(c)), SIZE) for c in text]
+    fonts = [ImageFont.truetype(str(font_for(c)), SIZE, layout_engine=ImageFont.Layout.BASIC) for c in text]
     image = Image.new("L", (SIZE * (len(text) + 2), 3 * SIZE))
     draw, x = ImageDraw.Draw(image), float(SIZE)
     for char, font in zip(text, fonts):
-        draw.text((x, 2 * SIZE), char, font=font, fill=255, anchor="ls")
+        draw.text((round(x), 2 * SIZE), char, font=font, fill=255, anchor="ls")  # whole pixels, as the atlas
         x += font.getlength(char)
     return np.asarray(image) / 255
 
@@ -120,3 +126,185 @@ def test_new_characters_grow_the_atlas_and_leave_other_labels_as_they_were(plott
     assert _similarity(_ink(shot[above_last:]), _reference("".join(ideographs[-12:]))) > 0.9
     layer.set(2, WHERE[2], "abc")
     assert np.array_equal(_shot(plotter), before)
+
+
+# -- decluttering, severity and limit marks -------------------------------------------
+
+CROWD = 12
+BOX_RGB = np.array(_BOX_RGBA[:3]) * _BOX_RGBA[3] / 255  # the box drawn over black
+
+
+@pytest.fixture
+def crowd(plotter):
+    """Twelve labels anchored within a few pixels of one point, in a 600 x 300 view."""
+    plotter.window_size = (600, 400)
+    layer = LabelLayer(plotter.renderer, CROWD, font_size=SIZE)
+    texts = [f"P{i:02d} {10.5 * i:.1f} °C" for i in range(CROWD)]
+    layer.set_many(range(CROWD), [(0.02 * (i % 3), 0.02 * (i // 3), 0) for i in range(CROWD)], texts)
+    yield layer, texts
+    layer.close()
+
+
+def _rows_cols(plotter, box) -> tuple[slice, slice]:
+    """Image rows and columns of a layer box (x0, y0, x1, y1 with y up)."""
+    height = plotter.window_size[1]
+    x0, y0, x1, y1 = np.asarray(box).astype(int)
+    return slice(height - y1, height - y0), slice(x0, x1)
+
+
+def test_crowded_labels_never_overlap_and_each_reads_as_itself(plotter, crowd):
+    layer, texts = crowd
+    shot = _shot(plotter)
+    boxes = layer.boxes
+    assert not np.isnan(boxes).any(), "twelve labels fit around one point in a 600 x 400 view"
+    overlap = declutter.overlaps(boxes, boxes)
+    np.fill_diagonal(overlap, False)
+    assert not overlap.any()
+    for box, text in zip(boxes, texts):  # on the frame: each box is whole and shows its own text only
+        crop = shot[_rows_cols(plotter, box)][..., :3].astype(float)
+        box_or_ink = np.abs(crop - BOX_RGB).sum(axis=2) < 12
+        ink = _ink(crop)
+        assert (box_or_ink | (ink > 0)).all(), f"{text!r}: something else is drawn in its box"
+        assert _similarity(ink, _reference(text)) > 0.9, f"{text!r} is covered by another label"
+
+
+def test_a_pushed_label_has_a_leader_back_to_its_anchor(plotter, crowd):
+    layer, _ = crowd
+    _shot(plotter)
+    choice = layer._choice.copy()
+    shot = _shot(plotter)[..., :3].astype(int)
+    drawn = shot.sum(axis=2) > 40  # anything but the black background
+    pushed = np.flatnonzero(choice > 0)
+    assert len(pushed) >= CROWD - 1  # only one label can sit at home above the point
+    starts = np.array([pixel_xy(plotter, a) for a in layer.anchors])
+    ends = declutter.leader_ends(starts, layer.boxes)
+    # Around one crowded point the leaders of labels stacked above must pass under the label
+    # at home; those beside and below show whole.
+    clear = [i for i in pushed
+             if not declutter._crosses(starts[i][None], ends[i][None], np.delete(layer.boxes, i, axis=0)).any()]
+    assert len(clear) >= 4
+    for i in clear:
+        others = np.zeros_like(drawn)
+        for j, box in enumerate(layer.boxes):
+            if j != i:
+                others[_rows_cols(plotter, box)] = True
+        # The leader and the anchor's dot, with the other labels' boxes taken out, join the
+        # label's box to its anchor's pixel.
+        parts, _ = ndimage.label(drawn & ~others)
+        own = parts[_rows_cols(plotter, layer.boxes[i])]
+        row, col = pixel_of(plotter, layer.anchors[i])
+        assert parts[row, col] and parts[row, col] in own, f"label {i}: no leader to its anchor"
+
+
+def test_leaders_run_clear_of_the_other_labels_when_there_is_room(plotter):
+    layer = LabelLayer(plotter.renderer, 5, font_size=SIZE)
+    layer.set_many(range(5), [(0, 0, 0)] * 5, [f"Label {i}" for i in range(5)])
+    _shot(plotter)
+    starts = np.array([pixel_xy(plotter, a) for a in layer.anchors])
+    ends = declutter.leader_ends(starts, layer.boxes)
+    assert (layer._choice > 0).sum() == 4
+    for i in np.flatnonzero(layer._choice > 0):
+        assert not declutter._crosses(starts[i][None], ends[i][None], np.delete(layer.boxes, i, axis=0)).any()
+    layer.close()
+
+
+def pixel_xy(plotter, point) -> np.ndarray:
+    row, col = pixel_of(plotter, point)
+    return np.array([col, plotter.window_size[1] - 1 - row], float)
+
+
+def test_labels_keep_their_places_when_nothing_moves(plotter, crowd):
+    layer, texts = crowd
+    _shot(plotter)
+    before = layer.boxes.copy()
+    layer.set(5, layer.anchors[5], texts[5].replace("5", "6"))  # same width: nothing to move
+    _shot(plotter)
+    assert np.array_equal(layer.boxes, before)
+
+
+def test_labels_keep_clear_of_obstacles(plotter, crowd):
+    layer, _ = crowd
+    _shot(plotter)
+    badge = layer.boxes[0] + (0, 0, 0, 0)  # where the first label sat: a badge comes there
+    layer.obstacles = lambda: (badge[None], np.zeros((0, 4)))
+    _shot(plotter)
+    assert not declutter.overlaps(layer.boxes, badge[None]).any()
+
+
+def test_a_label_in_alarm_has_a_border_in_the_alarm_colour(plotter, layer):
+    layer.set_many([0, 1], WHERE[:2], ["NDE 60.0 °C", "DE 102.0 °C ▲95"])
+    layer.set_severity([1], [3])
+    _shot(plotter)  # places the boxes
+    red = palette.SEVERITY_RGB[3].astype(int)
+
+    def ring(box):  # the pixels just outside a box, on a new frame
+        shot = _shot(plotter)[..., :3].astype(int)
+        outer = np.zeros(shot.shape[:2], bool)
+        outer[_rows_cols(plotter, np.asarray(box) + (-2, -2, 2, 2))] = True
+        outer[_rows_cols(plotter, box)] = False
+        return shot[outer]
+
+    assert (np.abs(ring(layer.boxes[1]) - red).sum(axis=1) < 30).mean() > 0.9
+    assert not (np.abs(ring(layer.boxes[0]) - red).sum(axis=1) < 30).any()  # no severity: no border
+    layer.set_severity([1], [0])
+    assert not (np.abs(ring(layer.boxes[1]) - red).sum(axis=1) < 30).any()
+
+
+def test_the_limit_a_value_passed_is_drawn_after_its_unit(plotter, layer):
+    text = LabelRule("DE {t:.1f} °C").text({"t": 102.0}, {"t": {"warn_high": 82, "alarm_high": 95}})
+    assert text == "DE 102.0 °C ▲95"
+    layer.set(1, WHERE[1], text)
+    ink = _ink(_shot(plotter))
+    drawn = _similarity(ink, _reference(text))
+    assert drawn > 0.9
+    assert _similarity(ink, _reference("DE 102.0 °C ?95")) < drawn - 0.05  # the ▲ is a ▲
+    assert _similarity(ink, _reference("DE 102.0 °C")) < drawn - 0.1
+
+
+@pytest.mark.parametrize("value, mark", [(60, ""), (82, "▲95"), (90, "▲95"), (102, "▲95"), (0.7, "▼0.5"),
+                                         (0.9, "▼0.8"), (None, "")])
+def test_the_mark_shows_the_alarm_limit_once_the_value_passes_the_warning_one(value, mark):
+    limits = {"warn_high": 82, "alarm_high": 95, "warn_low": 1.0, "alarm_low": 0.5}
+    if value == 0.9:
+        limits = {"warn_low": 0.8, "warn_high": 82} | {"warn_low": 1.0}  # no alarm_low: the warning one
+        mark = "▼1"
+    assert limit_mark(value, limits) == mark
+
+
+def test_marks_follow_each_value_and_its_unit():
+    rule = LabelRule("{s:.0f} rpm  {a:.1f} A")
+    limits = {"s": {"warn_high": 1520, "alarm_high": 1560}, "a": {"warn_high": 58}}
+    assert rule.text({"s": 1580, "a": 60}, limits) == "1580 rpm ▲1560  60.0 A ▲58"
+    assert rule.text({"s": 1480, "a": 50}, limits) == "1480 rpm  50.0 A"
+    assert LabelRule("{p:.2f}/{q:.2f} bar").text({"p": 0.4, "q": 1}, {"p": {"alarm_low": 0.5}}) == \
+        "0.40 ▼0.5/1.00 bar"
+
+
+def test_on_the_pump_a_label_in_alarm_shows_its_limit_in_red_and_no_label_covers_a_badge():
+    plotter = pv.Plotter(off_screen=True, window_size=(640, 400))
+    scene = Scene(plotter, load_twin("resources/machines/pump/pump.twin.yaml"))
+    try:
+        values = {"bearing_de_temp": 102.0, "bearing_nde_temp": 60.0, "vibration": 7.0, "motor_speed": 1480,
+                  "motor_current": 52.0, "flow": 200.0, "suction_pressure": 1.2, "discharge_pressure": 7.6}
+        scene.sync(values, set(values), dt=1.0, force=True)
+        scene.set_alarms({"bearing_de": (3, False, True), "casing": (3, False, True)})
+        shot = _shot(plotter)[..., :3].astype(int)
+        texts = scene.label_texts()
+        assert "DE 102.0 °C ▲95" in texts and "7.00 mm/s ▲4.5" in texts and "NDE 60.0 °C" in texts
+        layer = scene.label_layer
+        de = texts.index("DE 102.0 °C ▲95")
+        outer = np.zeros(shot.shape[:2], bool)
+        outer[_rows_cols(plotter, layer.boxes[de] + (-2, -2, 2, 2))] = True
+        outer[_rows_cols(plotter, layer.boxes[de])] = False
+        assert (np.abs(shot[outer] - palette.SEVERITY_RGB[3]).sum(axis=1) < 30).mean() > 0.9
+        shown = layer.boxes[~np.isnan(layer.boxes).any(axis=1)]
+        assert len(shown) == len(texts)
+        overlap = declutter.overlaps(shown, shown)
+        np.fill_diagonal(overlap, False)
+        assert not overlap.any()
+        half = BADGE_PX / 2  # the badges where this frame drew them
+        drawn = np.c_[scene.badges.centres - half, scene.badges.centres + half]
+        assert len(drawn) == 2 and not declutter.overlaps(shown, drawn).any()
+    finally:
+        scene.close()
+        plotter.close()
