@@ -82,7 +82,7 @@ class Scene:
         self._label_moves = [self.parts.group_root(b.part) is not None for b, _ in self.labels]
         self._label_limits = self._label_limit_table()
         if self.label_layer is not None:
-            self.label_layer.obstacles = self._badge_boxes  # labels keep clear of the alarm badges
+            self.label_layer.obstacles = self._label_obstacles  # labels keep clear of badges and legends
 
         self.sync({name: None for name in twin.signals}, set(twin.signals), dt=0.0, force=True)
         self.view("iso")
@@ -264,14 +264,18 @@ class Scene:
                           for n in rule.names if n in limits})
         return table
 
-    def _badge_boxes(self) -> tuple[np.ndarray, np.ndarray]:
-        """What labels keep clear of on screen: the alarm badges and the dots where their
-        leaders start (boxes), and, if they can, the leaders themselves (lines)."""
-        if self.badges is None:
-            return np.zeros((0, 4)), np.zeros((0, 4))
-        boxes, anchors = self.badges.screen_places()
-        dots = np.c_[anchors - DOT_PX / 2, anchors + DOT_PX / 2]
-        return np.r_[boxes, dots], np.c_[anchors, (boxes[:, :2] + boxes[:, 2:]) / 2]
+    def _label_obstacles(self) -> tuple[np.ndarray, np.ndarray]:
+        """What labels keep clear of on screen: the alarm badges, the dots where their
+        leaders start and the legends shown (boxes), and, if they can, the leaders (lines)."""
+        boxes, lines = np.zeros((0, 4)), np.zeros((0, 4))
+        if self.badges is not None:
+            badges, anchors = self.badges.screen_places()
+            dots = np.c_[anchors - DOT_PX / 2, anchors + DOT_PX / 2]
+            boxes, lines = np.r_[badges, dots], np.c_[anchors, (badges[:, :2] + badges[:, 2:]) / 2]
+        if self.legends is not None and self.legends.actor.GetVisibility():
+            self.legends.fit()  # laid out for this frame (nothing to do unless the view changed)
+            boxes = np.r_[boxes, self.legends.boxes]  # NaN rows (no room) are ignored
+        return boxes, lines
 
     # -- condition view and alarms ---------------------------------------------------
 

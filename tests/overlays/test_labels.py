@@ -308,3 +308,35 @@ def test_on_the_pump_a_label_in_alarm_shows_its_limit_in_red_and_no_label_covers
     finally:
         scene.close()
         plotter.close()
+
+
+def test_labels_keep_clear_of_the_legends():
+    plotter = pv.Plotter(off_screen=True, window_size=(800, 500))
+    scene = Scene(plotter, load_twin("resources/machines/pump/pump.twin.yaml"))
+    try:
+        values = {"bearing_de_temp": 70.0, "vibration": 2.0}
+        scene.sync(values, set(values), dt=1.0, force=True)
+        _shot(plotter)
+        layer, legend = scene.label_layer, scene.legends.boxes[0]
+        # Pan the camera so that the first label's anchor lands in the middle of the first legend.
+        renderer, anchor = plotter.renderer, layer.anchors[0]
+        renderer.SetWorldPoint(*anchor, 1.0)
+        renderer.WorldToDisplay()
+        depth = renderer.GetDisplayPoint()[2]
+        renderer.SetDisplayPoint((legend[0] + legend[2]) / 2, (legend[1] + legend[3]) / 2, depth)
+        renderer.DisplayToWorld()
+        there = np.array(renderer.GetWorldPoint()[:3]) / renderer.GetWorldPoint()[3]
+        camera = plotter.camera
+        camera.position = np.add(camera.position, anchor - there)
+        camera.focal_point = np.add(camera.focal_point, anchor - there)
+        _shot(plotter)
+        shown = layer.boxes[~np.isnan(layer.boxes).any(axis=1)]
+        legends = scene.legends.boxes[~np.isnan(scene.legends.boxes).any(axis=1)]
+        assert len(shown) and len(legends)
+        assert not declutter.overlaps(shown, legends).any()
+        scene.set_layer_visible("legends", False)  # hidden legends are no obstacle
+        _shot(plotter)
+        assert declutter.overlaps(layer.boxes[:1], legends).any()
+    finally:
+        scene.close()
+        plotter.close()
