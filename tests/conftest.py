@@ -21,6 +21,7 @@ import trimesh
 from overlays.labels import OPEN_LAYERS
 from overlays.ontop import OPEN_TOP_LAYERS
 from viewer.live.broker import free_port, mosquitto_path, wait_for_port
+from viewer.qt.settings import SETTINGS_ENV
 
 
 def _leftovers(threads_before: set, children_before: set, layers_before: set) -> list[str]:
@@ -65,6 +66,16 @@ def mesh_cache(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mesh-cache")
     os.environ["TWINVIEW_CACHE"] = str(folder)
     yield folder
+
+
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path, monkeypatch):
+    """Layers, dock layout and window size are read from and written to a file of the
+    test, never the user's (children such as ``twinview demo`` inherit it)."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    monkeypatch.setenv(SETTINGS_ENV, str(folder))
+    return folder
 
 
 def start_mosquitto(folder: Path) -> tuple[str, subprocess.Popen]:
