@@ -17,6 +17,10 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _met(met: bool | None) -> str:
+    return "" if met is None else "yes" if met else "**no**"
+
+
 def main() -> None:
     data = json.loads((HERE / "results.json").read_text())
     machine = data["machine"]
@@ -34,7 +38,7 @@ def main() -> None:
     ]
     for f in sorted(data["figures"], key=lambda f: f["name"]):
         lines.append(f"| {f['name']} | {_fmt(f['value'])} | {f['unit']} | {_fmt(f['baseline'])} | "
-                     f"{_fmt(f['ratio'])} | {_fmt(f['target'])} | {'yes' if f['met'] else '**no**'} |")
+                     f"{_fmt(f['ratio'])} | {_fmt(f['target'])} | {_met(f.get('met'))} |")
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 

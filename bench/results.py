@@ -17,9 +17,10 @@ def _machine() -> dict:
 
 def record(name: str, value: float, unit: str, baseline: float | None, target: float | None,
            lower_is_better: bool = True, ratio_target: float | None = None) -> None:
-    """Add or replace figure ``name``; ``met`` checks the absolute and the ratio targets given."""
+    """Add or replace figure ``name``; ``met`` checks the absolute and the ratio targets given
+    (``None``, written as absent, for a figure with no target)."""
     ratio = value / baseline if baseline else None
-    met = True
+    met = None if target is None and ratio_target is None else True
     if target is not None:
         met &= value <= target if lower_is_better else value >= target
     if ratio_target is not None and ratio is not None:
@@ -31,7 +32,7 @@ def record(name: str, value: float, unit: str, baseline: float | None, target: f
         "baseline": None if baseline is None else round(baseline, 4),
         "ratio": None if ratio is None else round(ratio, 3),
         "target": target if ratio_target is None else {"value": target, "ratio": ratio_target},
-        "met": bool(met),
+        **({} if met is None else {"met": bool(met)}),
     })
     data["machine"] = _machine()
     data["date"] = datetime.date.today().isoformat()
