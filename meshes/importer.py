@@ -18,13 +18,13 @@ import struct
 import tempfile
 import zipfile
 from pathlib import Path
-from urllib.parse import unquote
 
 import numpy as np
 import trimesh
 from trimesh.visual.color import linear_to_srgb, srgb_to_linear
 
 from meshes.assembly import Assembly, Part
+from meshes.checks import DAMAGED, FORMATS, Unreadable, gltf_header, misnamed, sniff, with_article
 from meshes.formats import SUPPORTED_SUFFIXES, UNITS, VERSION, MeshImportError  # noqa: F401 (re-exported)
 
 DEFAULT_COLOR = np.array([178, 180, 186], dtype=np.uint8)
@@ -36,20 +36,9 @@ DEFAULT_COLOR = np.array([178, 180, 186], dtype=np.uint8)
 LINEAR_SUFFIXES = (".glb", ".gltf", ".step", ".stp")
 
 #: Format names, for messages.
-_FORMATS = {".stl": "STL", ".obj": "OBJ", ".ply": "PLY", ".off": "OFF", ".glb": "GLB", ".gltf": "glTF",
-            ".dae": "COLLADA", ".3mf": "3MF", ".step": "STEP", ".stp": "STEP"}
-#: How a file of each format begins, where it always does.
-_SIGNATURES = {"GLB": "'glTF'", "glTF": "'{' (JSON)", "PLY": "'ply'", "OFF": "'OFF'",
-               "3MF": "'PK' (a ZIP archive)", "COLLADA": "an XML <COLLADA> element",
-               "STEP": "'ISO-10303-21'"}
-
-# A file that states no unit and is larger than this many of its own units across is
 # taken to be in millimetres: no machine part spans 20 m, many span 20 mm.
 _GUESS_MM_ABOVE = 20.0
 
-
-class _Unreadable(Exception):
-    """Why a file cannot be read, in plain words (without the file name)."""
 
 
 def load_assembly(path, name: str | None = None, units: str | None = None) -> Assembly:
@@ -89,8 +78,8 @@ def load_assembly(path, name: str | None = None, units: str | None = None) -> As
         raise MeshImportError(f"{path}: mesh file not found")
     scene, header = _read(path)
     if not any(isinstance(g, trimesh.Trimesh) and len(g.faces) for g in scene.geometry.values()):
-        unknown = "" if _sniff(path) else f" (is it really {_a(_FORMATS[path.suffix.lower()])} file?)"
-        raise MeshImportError(f"{path.name}: {_misnamed(path) or 'the file holds no triangles' + unknown}")
+        unknown = "" if sniff(path) else f" (is it really {with_article(FORMATS[path.suffix.lower()])} file?)"
+        raise MeshImportError(f"{path.name}: {misnamed(path) or 'the file holds no triangles' + unknown}")
 
     scale, how = _scale(scene, units)
     linear = path.suffix.lower() in LINEAR_SUFFIXES
@@ -107,15 +96,15 @@ def _read(path: Path) -> tuple[trimesh.Scene, dict | None]:
     glTF, STEP through cascadio). Raises MeshImportError saying what is wrong."""
     try:
         if path.stat().st_size == 0:
-            raise _Unreadable("the file is empty (0 bytes)")
+            raise Unreadable("the file is empty (0 bytes)")
         if path.suffix.lower() in (".step", ".stp"):
             return _read_step(path)
         if path.suffix.lower() in (".glb", ".gltf"):
-            header = _gltf_header(path)
+            header = gltf_header(path)
             return _load_gltf(path, header), header
         return trimesh.load(str(path), force="scene"), None
     except Exception as exc:  # trimesh raises many kinds; the user needs one clear message
-        reason = str(exc) if isinstance(exc, _Unreadable) else _misnamed(path) or _explain(exc)
+        reason = str(exc) if isinstance(exc, Unreadable) else misnamed(path) or _explain(exc)
         raise MeshImportError(f"{path.name}: {reason}") from exc
 
 
@@ -125,13 +114,13 @@ def _read_step(path: Path) -> tuple[trimesh.Scene, dict]:
     try:
         import cascadio
     except ImportError as exc:
-        raise _Unreadable("reading STEP needs the cascadio package (pip install cascadio)") from exc
+        raise Unreadable("reading STEP needs the cascadio package (pip install cascadio)") from exc
     with tempfile.TemporaryDirectory(prefix="twinview-step-") as folder:
         glb = Path(folder) / "converted.glb"
         status = cascadio.step_to_glb(str(path), str(glb), merge_primitives=True)
         if status != 0 or not glb.is_file() or glb.stat().st_size == 0:
-            raise _Unreadable(f"not a STEP file OpenCASCADE can read ({_why_not_step(path)})")
-        header = _gltf_header(glb)
+            raise Unreadable(f"not a STEP file OpenCASCADE can read ({_why_not_step(path)})")
+        header = gltf_header(glb)
         return _load_gltf(glb, header, merge_primitives=True), header
 
 
@@ -161,9 +150,9 @@ def _load_gltf(path: Path, header: dict, **kwargs) -> trimesh.Scene:
 
 
 def _why_not_step(path: Path) -> str:
-    other = _sniff(path)
+    other = sniff(path)
     if other not in (None, "STEP"):
-        return f"it is {_a(other)} file"
+        return f"it is {with_article(other)} file"
     if other is None:
         return "it does not begin with 'ISO-10303-21'"
     with open(path, "rb") as f:
@@ -173,142 +162,6 @@ def _why_not_step(path: Path) -> str:
     return "its data is damaged or holds no shapes"
 
 
-_COMPONENT_BYTES = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
-_TYPE_COMPONENTS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
-_DAMAGED = "the file is damaged or truncated"
-
-
-def _gltf_header(path: Path) -> dict:
-    """The glTF JSON of a .glb or .gltf file, once its buffers, buffer views and
-    accessors are checked to fit in the data the file holds (trimesh's own errors for
-    these are empty or cryptic)."""
-    size = path.stat().st_size
-    binary = 0
-    with open(path, "rb") as f:
-        if path.suffix.lower() == ".gltf":
-            text = f.read()
-        else:
-            head = f.read(20)
-            if head[:4] != b"glTF":
-                raise _Unreadable(_misnamed(path) or "not a GLB file: it does not begin with 'glTF'")
-            if len(head) < 12:
-                raise _Unreadable(f"the file is truncated: its {size} bytes end inside the GLB header")
-            version, total = struct.unpack("<2I", head[4:12])
-            if version != 2:
-                raise _Unreadable(f"GLB version {version} is not supported, only glTF 2.0")
-            if size < max(total, 20):
-                raise _Unreadable(f"the file is truncated: its header announces {total:,} bytes, "
-                                  f"it holds {size:,}")
-            json_length, json_type = struct.unpack("<2I", head[12:20])
-            if json_type != 0x4E4F534A or 20 + json_length > size:
-                raise _Unreadable(f"{_DAMAGED}: it has no complete JSON chunk")
-            text = f.read(json_length)
-            chunk = f.read(8)
-            if len(chunk) == 8 and chunk[4:] == b"BIN\0":
-                binary = min(struct.unpack("<I", chunk[:4])[0], size - f.tell())
-    try:
-        header = json.loads(text)
-    except UnicodeDecodeError:
-        raise _Unreadable(_misnamed(path) or f"{_DAMAGED}: its glTF JSON is not UTF-8 text") from None
-    except ValueError as exc:
-        message = getattr(exc, "msg", str(exc))
-        raise _Unreadable(_misnamed(path) or f"{_DAMAGED}: its glTF JSON is not valid ({message})") from None
-    if not isinstance(header, dict):
-        raise _Unreadable("its JSON is not a glTF description")
-    try:
-        _check_layout(header, path, binary)
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise _Unreadable(f"the file is damaged: its glTF description is malformed "
-                          f"({type(exc).__name__}: {exc})") from None
-    return header
-
-
-def _check_layout(header: dict, path: Path, binary: int) -> None:
-    """Raise _Unreadable if a buffer, buffer view or accessor reaches past its data."""
-    held = []  # the bytes each buffer declares
-    for i, buffer in enumerate(header.get("buffers", [])):
-        declared, uri = int(buffer.get("byteLength", 0)), buffer.get("uri")
-        if uri is None:  # a GLB's BIN chunk
-            have, where = binary, "the file's binary chunk"
-        elif uri.startswith("data:"):
-            meta, _, data = uri.partition(",")
-            base64 = meta.endswith(";base64")
-            have = len(data) * 3 // 4 - data[-2:].count("=") if base64 else len(unquote(data))
-            where = "its data URI"
-        else:
-            external = path.parent / unquote(uri)
-            if not external.is_file():
-                raise _Unreadable(f"it needs the file {unquote(uri)!r} next to it, which is missing")
-            have, where = external.stat().st_size, repr(unquote(uri))
-        if have < declared:
-            raise _Unreadable(f"{_DAMAGED}: buffer {i} declares {declared:,} bytes, {where} holds {have:,}")
-        held.append(declared)
-    views = header.get("bufferViews", [])
-    for i, view in enumerate(views):
-        end = int(view.get("byteOffset", 0)) + int(view["byteLength"])
-        if end > held[view["buffer"]]:
-            raise _Unreadable(f"{_DAMAGED}: buffer view {i} reaches byte {end:,} "
-                              f"of a buffer of {held[view['buffer']]:,}")
-    for i, accessor in enumerate(header.get("accessors", [])):
-        if "bufferView" not in accessor:  # sparse or compressed: filled in by the reader
-            continue
-        view = views[accessor["bufferView"]]
-        item = _COMPONENT_BYTES[accessor["componentType"]] * _TYPE_COMPONENTS[accessor["type"]]
-        count = int(accessor["count"])
-        need = int(accessor.get("byteOffset", 0)) + (count - 1) * int(view.get("byteStride") or item) + item
-        if count > 0 and need > int(view["byteLength"]):
-            raise _Unreadable(f"{_DAMAGED}: accessor {i} asks for {need:,} bytes ({count:,} items), "
-                              f"more than the {int(view['byteLength']):,} its buffer view holds")
-
-
-def _sniff(path: Path) -> str | None:
-    """The supported format the file's content looks like, if any (see ``_FORMATS``)."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:4] == b"glTF":
-        return "GLB"
-    if text.startswith(b"ISO-10303-21"):
-        return "STEP"
-    if text.startswith(b"ply"):
-        return "PLY"
-    if head[:4] == b"PK\x03\x04":
-        return "3MF"
-    if text.startswith(b"<") and b"<COLLADA" in head:
-        return "COLLADA"
-    if text.startswith(b"{"):
-        return "glTF"
-    if text.startswith((b"OFF", b"COFF", b"NOFF")):
-        return "OFF"
-    if len(head) >= 84 and 84 + 50 * int.from_bytes(head[80:84], "little") == path.stat().st_size:
-        return "STL"
-    if text.startswith(b"solid") and b"facet" in head:
-        return "STL"
-    if any(line.startswith((b"v ", b"vn ", b"vt ", b"f ", b"mtllib ")) for line in text.splitlines()[:50]):
-        return "OBJ"
-    return None
-
-
-def _misnamed(path: Path) -> str | None:
-    """What is wrong when the content is not of the format the suffix names."""
-    try:
-        found = _sniff(path)
-    except OSError:
-        return None
-    suffix = path.suffix.lower()
-    expected = _FORMATS.get(suffix)
-    if found is not None and found != expected:
-        proper = next(s for s, f in _FORMATS.items() if f == found)
-        return f"this is {_a(found)} file named {suffix}; rename it to {proper}"
-    if found is None and expected in _SIGNATURES:
-        return f"not {_a(expected)} file: it does not begin with {_SIGNATURES[expected]}"
-    return None
-
-
-def _a(fmt: str) -> str:
-    return f"{'an' if fmt[0] in 'AEFHILMNORSX' else 'a'} {fmt}"
-
-
 def _explain(exc: Exception) -> str:
     """What a reader's exception means, in plain words (its text is often empty or cryptic)."""
     text = " ".join(str(exc).split())
@@ -316,7 +169,7 @@ def _explain(exc: Exception) -> str:
     if isinstance(exc, MemoryError):
         return "the file asks for more memory than is free: it is damaged, or far too large"
     if isinstance(exc, zipfile.BadZipFile):
-        return f"{_DAMAGED}: 3MF files are ZIP archives and this is not a complete one"
+        return f"{DAMAGED}: 3MF files are ZIP archives and this is not a complete one"
     if isinstance(exc, UnicodeDecodeError):
         return "the file is damaged: it holds bytes that are not text where text belongs"
     if isinstance(exc, FileNotFoundError):
@@ -324,9 +177,9 @@ def _explain(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"cannot open it: {exc.strerror}"
     if isinstance(exc, (struct.error, EOFError)) or "unpack" in text or "buffer is smaller" in text:
-        return f"{_DAMAGED}: it ends before the data it announces"
+        return f"{DAMAGED}: it ends before the data it announces"
     if "reshape" in text:
-        return f"{_DAMAGED}: an accessor asks for more data than the file holds"
+        return f"{DAMAGED}: an accessor asks for more data than the file holds"
     if isinstance(exc, (IndexError, KeyError)):
         return f"the file is damaged: it refers to an entry it does not hold ({kind}: {text})"
     if isinstance(exc, AssertionError) or not text:

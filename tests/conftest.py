@@ -69,11 +69,10 @@ def mesh_cache(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def own_settings(tmp_path, monkeypatch):
+def own_settings(tmp_path_factory, monkeypatch):
     """Layers, dock layout and window size are read from and written to a file of the
     test, never the user's (children such as ``twinview demo`` inherit it)."""
-    folder = tmp_path / "settings"
-    folder.mkdir()
+    folder = tmp_path_factory.mktemp("settings")  # beside the test's tmp_path, which stays its own
     monkeypatch.setenv(SETTINGS_ENV, str(folder))
     return folder
 
