@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from meshes.formats import MeshImportError
+
 
 @dataclass
 class Part:
@@ -127,3 +129,61 @@ class Assembly:
     def n_triangles(self) -> int:
         """Total triangle count."""
         return sum(len(p.faces) for p in self)
+
+
+def assemble(children: dict, base, geometry, name: str, scale: float, label: str) -> Assembly:
+    """An assembly from a file's node tree, as every importer makes it.
+
+    A file with a single top node becomes one part named ``name``; otherwise ``name``
+    is a group whose children are the file's top nodes. Empty wrapper nodes around a
+    single node (STEP files wrap each part in one) are skipped.
+
+    Parameters
+    ----------
+    children : dict
+        Node -> list of ``(child node name, 4x4 matrix in the file's unit, geometry key)``
+        in the file's order.
+    base
+        The key of the tree's root in ``children`` (not itself a part).
+    geometry : callable
+        Geometry key -> ``(vertices float32 in metres, faces int32, colors uint8)``, or
+        None for a node without triangles.
+    name : str
+        The name of the top part.
+    scale : float
+        Metres per file unit (applied to the matrices' translations).
+    label : str
+        The file's name, for the parts' ``source`` and for messages.
+
+    Raises
+    ------
+    MeshImportError
+        If a node has the name the top part takes.
+    """
+    tops = children.get(base, [])
+    while len(tops) == 1 and tops[0][2] is None and len(children.get(tops[0][0], [])) == 1:
+        (_, matrix, _), [(child, child_matrix, child_geometry)] = tops[0], children[tops[0][0]]
+        tops = [(child, np.asarray(matrix) @ np.asarray(child_matrix), child_geometry)]
+
+    assembly = Assembly()
+    if len(tops) == 1:
+        rename = {tops[0][0]: name}
+        queue = [(None, *tops[0])]
+    else:
+        assembly.add(Part(name=name, source=label))
+        rename = {}
+        queue = [(name, *top) for top in tops]
+    for parent, node, matrix, key in queue:  # breadth first (the queue grows): parents before children
+        part_name = rename.get(node, node)
+        local = np.array(matrix, dtype=float)
+        local[:3, 3] *= scale
+        if part_name in assembly:
+            raise MeshImportError(f"{label}: node {node!r} has the same name as the part {name!r} "
+                                  "that holds the file; give that part another name")
+        part = Part(name=part_name, parent=parent, local=local, source=f"{label}:{node}")
+        arrays = None if key is None else geometry(key)
+        if arrays is not None:
+            part.vertices, part.faces, part.colors = arrays
+        assembly.add(part)
+        queue.extend((part_name, *child) for child in children.get(node, []))
+    return assembly

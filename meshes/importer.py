@@ -23,11 +23,10 @@ import numpy as np
 import trimesh
 from trimesh.visual.color import linear_to_srgb, srgb_to_linear
 
-from meshes.assembly import Assembly, Part
+from meshes.assembly import Assembly, assemble
 from meshes.checks import DAMAGED, FORMATS, Unreadable, gltf_header, misnamed, sniff, with_article
-from meshes.formats import SUPPORTED_SUFFIXES, UNITS, VERSION, MeshImportError  # noqa: F401 (re-exported)
+from meshes.formats import DEFAULT_COLOR, SUPPORTED_SUFFIXES, UNITS, VERSION, MeshImportError  # noqa: F401 (re-exported)
 
-DEFAULT_COLOR = np.array([178, 180, 186], dtype=np.uint8)
 
 #: Formats whose colours are linear light (glTF's baseColorFactor and COLOR_0; STEP
 #: arrives as a GLB written by OpenCASCADE through cascadio). The others' colours
@@ -83,7 +82,7 @@ def load_assembly(path, name: str | None = None, units: str | None = None) -> As
 
     scale, how = _scale(scene, units)
     linear = path.suffix.lower() in LINEAR_SUFFIXES
-    assembly = _assembly_from_scene(scene, name, scale, path.name, linear, _exact_factors(header))
+    assembly = _assembly_from_scene(scene, name, scale, path.name, linear, header)
     assembly.units = how
     return assembly
 
@@ -203,47 +202,26 @@ def _scale(scene: trimesh.Scene, units: str | None) -> tuple[float, str]:
 
 
 def _assembly_from_scene(scene: trimesh.Scene, name: str, scale: float, label: str,
-                         linear: bool = False, factors: dict | None = None) -> Assembly:
+                         linear: bool = False, header: dict | None = None) -> Assembly:
+    factors = _exact_factors(header)
     graph = scene.graph
-    children: dict[str, list[tuple[str, dict]]] = {}
+    children: dict[str, list[tuple[str, np.ndarray, object]]] = {}
     for parent, child, data in graph.to_edgelist():
-        children.setdefault(parent, []).append((child, data))
-    tops = children.get(graph.base_frame, [])
-    # An empty wrapper node around a single node (STEP files wrap each part in an
-    # assembly node) says nothing: skip it, so the part itself takes the caller's name.
-    while len(tops) == 1 and tops[0][1].get("geometry") is None and len(children.get(tops[0][0], [])) == 1:
-        (node, data), [(child, child_data)] = tops[0], children[tops[0][0]]
-        matrix = np.asarray(data.get("matrix", np.eye(4))) @ np.asarray(child_data.get("matrix", np.eye(4)))
-        tops = [(child, {**child_data, "matrix": matrix})]
+        children.setdefault(parent, []).append((child, data.get("matrix", np.eye(4)), data.get("geometry")))
+    if header is not None:  # glTF: children in the file's order (trimesh's graph reverses them)
+        order = {node.get("name"): i for i, node in enumerate(header.get("nodes", [])) if isinstance(node, dict)}
+        for nodes in children.values():
+            nodes.sort(key=lambda child: order.get(child[0], len(order)))
 
-    assembly = Assembly()
-    if len(tops) == 1:
-        rename = {tops[0][0]: name}
-        start = [(None, tops[0][0], tops[0][1])]
-    else:
-        assembly.add(Part(name=name, source=label))
-        rename = {}
-        start = [(name, child, data) for child, data in tops]
+    def geometry(key):
+        geom = scene.geometry.get(key)
+        if not isinstance(geom, trimesh.Trimesh) or not len(geom.faces):
+            return None
+        # float32 and int32, as VTK draws them: half the memory of trimesh's arrays
+        return ((np.asarray(geom.vertices) * scale).astype(np.float32), np.asarray(geom.faces, dtype=np.int32),
+                _vertex_colors(geom, linear, factors))
 
-    queue = list(start)
-    while queue:  # breadth first: parents before children
-        parent, node, data = queue.pop(0)
-        part_name = rename.get(node, node)
-        local = np.array(data.get("matrix", np.eye(4)), dtype=float)
-        local[:3, 3] *= scale
-        if part_name in assembly:
-            raise MeshImportError(f"{label}: node {node!r} has the same name as the part {name!r} "
-                                  "that holds the file; give that part another name")
-        part = Part(name=part_name, parent=parent, local=local, source=f"{label}:{node}")
-        geom = scene.geometry.get(data.get("geometry"))
-        if isinstance(geom, trimesh.Trimesh) and len(geom.faces):
-            # float32 and int32, as VTK draws them: half the memory of trimesh's arrays
-            part.vertices = (np.asarray(geom.vertices) * scale).astype(np.float32)
-            part.faces = np.asarray(geom.faces, dtype=np.int32)
-            part.colors = _vertex_colors(geom, linear, factors)
-        assembly.add(part)
-        queue.extend((part_name, c, d) for c, d in children.get(node, []))
-    return assembly
+    return assemble(children, graph.base_frame, geometry, name, scale, label)
 
 
 def _vertex_colors(mesh: trimesh.Trimesh, linear: bool = False, factors: dict | None = None) -> np.ndarray:

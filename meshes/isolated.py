@@ -1,4 +1,5 @@
-"""Import mesh files in a child process with memory and time limits.
+"""Import mesh files in a child process with memory and time limits (GLB files of the
+common kind are mapped in this process: see :mod:`meshes.gltf`).
 
 A hostile or broken file must never take the viewer down: a zip bomb, a native crash in
 OpenCASCADE or an import that never ends costs only the child (see
@@ -27,6 +28,7 @@ import numpy as np
 from meshes import cache
 from meshes.assembly import Assembly, Part
 from meshes.formats import SUPPORTED_SUFFIXES, VERSION, MeshImportError
+from meshes.gltf import read_glb
 
 _ARRAYS = ("vertices", "faces", "colors", "locals")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
@@ -102,6 +104,12 @@ def import_assembly(path, name: str | None = None, units: str | None = None, *,
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise MeshImportError(f"{path.name}: unsupported mesh format {path.suffix!r} "
                               f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    if path.suffix.lower() == ".glb" and path.is_file():
+        # The common GLB is mapped here in a tenth of a second; its header is checked
+        # first, and every array bounded by the file's own size.
+        assembly = read_glb(path, name, units)
+        if assembly is not None:
+            return assembly
     try:
         entry = cache.file_key(path, options=f"import-{VERSION}:{name}:{units}")
     except OSError as exc:

@@ -21,7 +21,14 @@ from tests.meshes.step_writer import write_step_boxes
 
 @pytest.fixture
 def rig(tmp_path):
-    return make_test_machine(tmp_path)
+    """The test machine as a .gltf with its .bin: a file the child imports (a plain GLB
+    is read in this process, see test_gltf.py)."""
+    import trimesh
+
+    glb = make_test_machine(tmp_path)
+    for name, data in trimesh.load(glb, force="scene").export(file_type="gltf").items():
+        (tmp_path / ("rig.gltf" if name.endswith(".gltf") else name)).write_bytes(data)
+    return tmp_path / "rig.gltf"
 
 
 @pytest.fixture
@@ -108,7 +115,7 @@ def test_an_importer_that_crashes_gives_a_clear_error(rig, no_cache):
     crasher = threading.Thread(target=_crash_the_importer_when_it_starts, args=(stop,))
     crasher.start()
     try:
-        with pytest.raises(MeshImportError, match=r"rig.glb: the importer crashed \(SIGSEGV\) reading this file"):
+        with pytest.raises(MeshImportError, match=r"rig.gltf: the importer crashed \(SIGSEGV\) reading this file"):
             import_assembly(rig)
     finally:
         stop.set()

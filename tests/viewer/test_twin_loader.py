@@ -27,7 +27,7 @@ def _problems(path, **kw):
 
 def test_the_test_rig_loads_with_its_tree_and_joints(rig_twin):
     twin = load_twin(rig_twin)
-    assert list(twin.assembly.parts) == ["rig", "arm", "bearing", "base", "tip"]
+    assert list(twin.assembly.parts) == ["rig", "base", "bearing", "arm", "tip"]  # the file's order
     assert twin.assembly["tip"].parent == "arm"
     assert twin.joints["arm"].axis == (0, 1, 0)
     assert [b.kind for b in twin.bindings] == ["colour", "rotate", "label"]
