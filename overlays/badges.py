@@ -20,7 +20,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import vtk
+from overlays import vtk_classes as vtk
 from PIL import Image, ImageDraw, ImageFont
 from vtkmodules.util.numpy_support import numpy_to_vtk
 

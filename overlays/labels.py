@@ -26,7 +26,7 @@ from types import SimpleNamespace
 
 import matplotlib
 import numpy as np
-import vtk
+from overlays import vtk_classes as vtk
 from matplotlib.ft2font import FT2Font
 from PIL import Image, ImageDraw, ImageFont
 from vtkmodules.util.numpy_support import numpy_to_vtk

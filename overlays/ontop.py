@@ -18,7 +18,7 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-import vtk
+from overlays import vtk_classes as vtk
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
 #: Top layers not closed yet (a leak check for tests).

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyvista as pv
-import vtk
+from overlays import vtk_classes as vtk
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from meshes import Assembly, cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyvista as pv
-import vtk
+from overlays import vtk_classes as vtk
 
 from overlays.ontop import TopLayer
 
