@@ -1,26 +1,26 @@
-"""Time to first frame and peak memory when opening a large twin.
+"""Opening a large model: TwinView against F3D, whole processes, to the first frame.
 
-A generated plant of 500 parts (icospheres and cylinders on a grid, each its own
-named GLB node, every third with its own material colour) with about 1M and 5M
-triangles, opened through a twin that colours 50 of the parts from signals and
-labels 10. Every figure comes from a fresh Python process, so imports and caches do
-not carry over and the peak memory is that run's own:
+A generated plant of 500 parts of unique geometry (icospheres and cylinders, each its
+own named GLB node with its own vertex and index arrays, every third with its own
+material colour) with about 1M and 5M triangles. Figures, each the median of 3 runs
+and each against F3D measured in the same run:
 
-- baseline: bare ``trimesh.load(glb, force="scene")``;
-- cold: ``load_twin`` + an offscreen 1280x800 ``pyvista.Plotter`` + ``Scene`` + the
-  first ``Render()``, timed from the start of ``load_twin`` to the end of the render;
-  its peak memory is the process's peak RSS minus its RSS right after the imports
-  (the fixed base: Python, numpy, trimesh, pyvista with its plotting modules, the
-  viewer modules), compared with the raw geometry size (vertices x 3 x 4 +
-  faces x 3 x 4 bytes, float32/int32). The GLB was just written, so every run
-  reads it from the OS page cache;
-- from cache: the cold measurement again, in a new process after the first one, which
-  finds the processed meshes (merged arrays, split normals) the first one cached.
+- open, cold: ``twinview render plant.twin.yaml -o x.png --seconds 0`` (the twin colours
+  50 parts and labels 10) against an embedded broker, with an empty mesh cache, from
+  process start to its exit after writing the first frame, against F3D's Python module
+  opening the GLB offscreen (``Engine.create(True)``, ``scene.add``,
+  ``render_to_image``) in a new Python process, also 1280x800, to its exit;
+- open, warm: the same with the mesh cache the cold run filled;
+- peak memory: the largest resident memory of the whole process tree (sampled every
+  5 ms), cold, against F3D's.
 
-Run: ``.venv/bin/python bench/load.py [--quick] [--profile]``. ``--quick`` opens a
-200k-triangle plant only; ``--profile`` also prints the 10 functions with the most
-cumulative time in one cold load of the first size. Prints a table; adds its figures
-to ``bench/results.json``.
+A breakdown of one cold open in process (imports, twin, plotter, scene, first render)
+follows, to say where the time goes.
+
+Run: ``.venv/bin/python bench/load.py [--quick] [--profile]`` (needs ``pip install
+.[bench]`` for F3D). ``--quick`` opens a 200k-triangle plant only; ``--profile`` also
+prints the 10 functions with the most cumulative time in one cold load of the first
+size. Prints tables; adds its figures to ``bench/results.json``.
 """
 
 from __future__ import annotations
@@ -52,9 +52,18 @@ PROFILE_LINES = 10
 # Colours a CAD exporter would write as materials: steel blue, safety orange, green, grey.
 PALETTE = [(70, 110, 160, 255), (230, 120, 30, 255), (60, 150, 80, 255), (120, 120, 125, 255)]
 
-COLD_RATIO_TARGET = 1.5  # cold first frame vs bare trimesh.load
-CACHE_RATIO_TARGET = 0.3  # second open vs the cold one
-MEMORY_RATIO_TARGET = 2.0  # peak memory above the fixed base vs raw geometry size
+COLD_RATIO_TARGET = 1.0  # whole-process first frame, empty mesh cache, vs F3D
+WARM_RATIO_TARGET = 0.5  # the same with the cache filled
+MEMORY_RATIO_TARGET = 1.0  # peak resident memory of the process tree vs F3D's
+RUNS_EACH = 3
+F3D_OPEN = """
+import sys
+import f3d
+engine = f3d.Engine.create(True)
+engine.window.size = {width}, {height}
+engine.scene.add(sys.argv[1])
+engine.window.render_to_image().save(sys.argv[2])
+"""
 
 
 # -- the plant ------------------------------------------------------------------------
@@ -82,13 +91,15 @@ def part_mesh(i: int, shapes: tuple[int, int, int]) -> trimesh.Trimesh:
     """Part ``i``: an icosphere (even) or a cylinder (odd), sized by its index so that
     no two parts share geometry; every third carries a material colour."""
     subdivisions, sections, splits = shapes
-    size = 0.3 + 0.1 * ((i * 37) % 10) / 10
+    size = 0.3 + 0.1 * i / PARTS  # unique: an exporter would otherwise share equal meshes
     if i % 2:
         mesh = trimesh.creation.cylinder(radius=size, height=0.8, sections=sections)
         for _ in range(splits):
             mesh = mesh.subdivide()
     else:
         mesh = trimesh.creation.icosphere(subdivisions=subdivisions, radius=size)
+    # Faces in an order of the part's own: a glTF exporter shares equal index buffers too.
+    mesh = trimesh.Trimesh(mesh.vertices, np.roll(mesh.faces, i, axis=0), process=False)
     if i % 3 == 0:
         material = trimesh.visual.material.PBRMaterial(baseColorFactor=PALETTE[(i // 3) % len(PALETTE)])
         mesh.visual = trimesh.visual.TextureVisuals(material=material)
@@ -154,12 +165,6 @@ class Stages:
         self.last = now
 
 
-def run_baseline(twin_path: Path, stages: Stages) -> None:
-    """Bare trimesh load of the plant's GLB."""
-    trimesh.load(str(twin_path.parent / GLB), force="scene")
-    stages.mark("trimesh.load")
-
-
 def run_cold(twin_path: Path, stages: Stages) -> None:
     """Open the twin and draw its first frame, as ``twinview render`` does."""
     from viewer.scene import Scene
@@ -182,7 +187,7 @@ def run_empty(twin_path: Path | None, stages: Stages) -> None:
     stages.mark("empty frame")
 
 
-RUNS = {"baseline": run_baseline, "cold": run_cold, "empty": run_empty}
+RUNS = {"cold": run_cold, "empty": run_empty}
 
 
 def child(mode: str, twin_path: Path | None, profile: bool) -> dict:
@@ -226,36 +231,67 @@ def measure(mode: str, twin: Path | None = None, profile: bool = False) -> dict:
 
 # -- the run ------------------------------------------------------------------------------
 
-def bench_size(label: str, triangles: int, folder: Path) -> tuple[list, dict]:
-    """Generate one plant, measure it and record its figures.
+def whole_process(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall seconds of ``cmd`` from start to exit, and the peak resident MB of its
+    process tree (children included, sampled every 5 ms)."""
+    import psutil
+
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    tree, peak = psutil.Process(process.pid), 0
+    while process.poll() is None:
+        try:
+            peak = max(peak, sum(p.memory_info().rss for p in (tree, *tree.children(recursive=True))))
+        except psutil.Error:
+            pass  # a child that ended meanwhile
+        time.sleep(0.005)
+    seconds = time.perf_counter() - start
+    if process.returncode not in (0, 3, 4):  # 3, 4: render drew without (all) live data, as asked
+        raise RuntimeError(f"{cmd[:3]} failed: {process.stderr.read().decode()[-2000:]}")
+    process.stderr.close()
+    return seconds, peak / MB
+
+
+def median_runs(cmd: list[str], env: dict | None = None, before=None) -> tuple[float, float]:
+    """Medians of ``RUNS_EACH`` whole-process runs (``before`` runs first each time)."""
+    runs = []
+    for _ in range(RUNS_EACH):
+        if before is not None:
+            before()
+        runs.append(whole_process(cmd, env))
+    return float(np.median([r[0] for r in runs])), float(np.median([r[1] for r in runs]))
+
+
+def bench_size(label: str, triangles: int, folder: Path, broker: str) -> tuple[list, dict]:
+    """Generate one plant, time F3D and TwinView opening it, record the figures.
 
     Returns
     -------
     row : list
         The line of the main table.
     stages : dict
-        Stage name -> (seconds, peak MB growth) of the cold run.
+        Stage name -> (seconds, peak MB growth) of an in-process cold open.
     """
-    t = time.perf_counter()
+    import shutil
+
     twin, vertices, faces = write_plant(folder, triangles)
-    generate_s = time.perf_counter() - t
-    raw_mb = (vertices * 3 * 4 + faces * 3 * 4) / MB
+    out, cache_dir = folder / "frame.png", folder / "mesh-cache"
+    f3d = median_runs([sys.executable, "-c", F3D_OPEN.format(width=SIZE[0], height=SIZE[1]),
+                       str(folder / GLB), str(out)])
+    env = {**os.environ, "TWINVIEW_CACHE": str(cache_dir)}
+    render = [sys.executable, "-m", "viewer.cli", "render", str(twin), "-o", str(out), "--seconds", "0",
+              "--broker", broker]
+    cold = median_runs(render, env, before=lambda: shutil.rmtree(cache_dir, ignore_errors=True))
+    warm = median_runs(render, env)
+    stages = measure("cold", twin)["stages"]
 
-    base = measure("baseline", twin)
-    cold = measure("cold", twin)
-    # The second open finds the processed meshes the first one stored in the cache.
-    cache = measure("cold", twin)
-
-    record(f"load.cold.{label}", cold["seconds"], "s", baseline=base["seconds"], target=None,
-           ratio_target=COLD_RATIO_TARGET)
-    record(f"load.cache.{label}", cache["seconds"], "s", baseline=cold["seconds"], target=None,
-           ratio_target=CACHE_RATIO_TARGET)
-    record(f"load.peak_memory.{label}", cold["peak_mb"], "MB", baseline=raw_mb, target=None,
+    record(f"load.open_cold.{label}", cold[0], "s", baseline=f3d[0], target=None, ratio_target=COLD_RATIO_TARGET)
+    record(f"load.open_warm.{label}", warm[0], "s", baseline=f3d[0], target=None, ratio_target=WARM_RATIO_TARGET)
+    record(f"load.peak_memory.{label}", cold[1], "MiB", baseline=f3d[1], target=None,
            ratio_target=MEMORY_RATIO_TARGET)
-    row = [label, faces, raw_mb, generate_s, base["seconds"], cold["seconds"],
-           cold["seconds"] / base["seconds"], cache["seconds"], cache["seconds"] / cold["seconds"],
-           base["peak_mb"], cold["peak_mb"], cold["peak_mb"] / raw_mb, cold["base_mb"], cold["imports_s"]]
-    return row, cold["stages"]
+    row = [label, faces, f3d[0], cold[0], cold[0] / f3d[0], warm[0], warm[0] / f3d[0],
+           f3d[1], cold[1], cold[1] / f3d[1]]
+    return row, stages
 
 
 def main() -> None:
@@ -270,19 +306,22 @@ def main() -> None:
 
     import tempfile
 
+    from viewer.live.broker import EmbeddedBroker
+
     sizes = QUICK_SIZES if args.quick else SIZES
     rows, stages, profile = [], {}, None
-    for label, triangles in sizes.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            row, stages[label] = bench_size(label, triangles, Path(tmp))
-            rows.append(row)
-            if args.profile and profile is None:
-                profile = measure("cold", Path(tmp) / TWIN, profile=True)["profile"]
+    with EmbeddedBroker() as broker:
+        for label, triangles in sizes.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                row, stages[label] = bench_size(label, triangles, Path(tmp), broker.url)
+                rows.append(row)
+                if args.profile and profile is None:
+                    profile = measure("cold", Path(tmp) / TWIN, profile=True)["profile"]
     empty = measure("empty")
-    print_table(["size", "triangles", "raw MB", "gen s", "trimesh s", "cold s", "ratio",
-                 "cache s", "ratio", "trimesh MB", "cold MB", "ratio", "base MB", "imports s"], rows)
-    print("ratios: cold/trimesh (target <= 1.5), cache/cold (<= 0.3), cold MB/raw MB (<= 2.0); "
-          "MB = peak RSS above the fixed base (RSS after the imports)\n")
+    print_table(["size", "triangles", "F3D s", "cold s", "ratio", "warm s", "ratio",
+                 "F3D MiB", "cold MiB", "ratio"], rows)
+    print(f"whole processes to the first frame, medians of {RUNS_EACH}; ratios against F3D "
+          f"(targets: cold <= {COLD_RATIO_TARGET}, warm <= {WARM_RATIO_TARGET}, memory <= {MEMORY_RATIO_TARGET})\n")
     names = list(next(iter(stages.values())))
     print_table(["cold stage", *(f"{label} {unit}" for label in stages for unit in ("s", "+MB"))],
                 [[name, *(v for label in stages for v in stages[label][name])] for name in names]

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 import pyvista as pv
+from PIL import Image
 
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
@@ -57,9 +58,11 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
             connected |= session.status.state == "live"
             time.sleep(1 / 30)
         session.tick()
+        connected |= session.status.state == "live"
         status = str(session.status)
         plotter.add_text(f"{twin.name} · {status}", position="upper_left", font_size=10, color="white")
-        plotter.screenshot(out)
+        # Fast zlib: level 6 (PIL's default) spends 0.2 s on a 1280x800 frame, for 10 % less file.
+        Image.fromarray(plotter.screenshot(return_img=True)).save(out, compress_level=1)
     finally:
         if session is not None:
             session.close()

@@ -102,6 +102,14 @@ def test_render_says_in_its_exit_status_when_not_every_signal_was_live(rig_twin,
     assert "not live: temp (last known)" in err and "not live: angle (no data)" in err
 
 
+def test_render_for_no_time_never_says_live_and_unreachable_at_once(rig_twin, mosquitto, tmp_path, capsys):
+    code = main(["render", str(rig_twin), "-o", str(tmp_path / "x.png"), "--seconds", "0",
+                 "--broker", mosquitto, "--size", "200x150"])
+    err = capsys.readouterr().err
+    assert ("broker not reachable" in err) == (code == 3)
+    assert not ("broker not reachable" in err and f"(live · {mosquitto})" in err)
+
+
 def test_render_without_a_broker_still_draws_the_machine(rig_twin, tmp_path, capsys):
     out = tmp_path / "shot.png"
     assert main(["render", str(rig_twin), "-o", str(out), "--seconds", "0.3", "--size", "400x300"]) == 3
