@@ -28,6 +28,9 @@ class Part:
         Triangles indexing ``vertices``.
     colors : ndarray, shape (n, 3), uint8
         Per-vertex base colour from the file (material or vertex colours).
+    normals : ndarray, shape (n, 3), float32, or None
+        Vertex normals as the file gives them (the exporter's choice of smooth and
+        sharp edges); None: the viewer computes them.
     source : str
         Where the part came from (file and node), for messages.
     """
@@ -38,6 +41,7 @@ class Part:
     vertices: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.float32))
     faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int32))
     colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.uint8))
+    normals: np.ndarray | None = None
     source: str = ""
 
     @property
@@ -146,8 +150,8 @@ def assemble(children: dict, base, geometry, name: str, scale: float, label: str
     base
         The key of the tree's root in ``children`` (not itself a part).
     geometry : callable
-        Geometry key -> ``(vertices float32 in metres, faces int32, colors uint8)``, or
-        None for a node without triangles.
+        Geometry key -> ``(vertices float32 in metres, faces int32, colors uint8)`` and
+        optionally normals (float32 or None), or None for a node without triangles.
     name : str
         The name of the top part.
     scale : float
@@ -183,7 +187,8 @@ def assemble(children: dict, base, geometry, name: str, scale: float, label: str
         part = Part(name=part_name, parent=parent, local=local, source=f"{label}:{node}")
         arrays = None if key is None else geometry(key)
         if arrays is not None:
-            part.vertices, part.faces, part.colors = arrays
+            part.vertices, part.faces, part.colors, *normals = arrays
+            part.normals = normals[0] if normals else None
         assembly.add(part)
         queue.extend((part_name, *child) for child in children.get(node, []))
     return assembly

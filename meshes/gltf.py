@@ -4,7 +4,8 @@ Most machine models arrive as GLB (exported by CAD tools, or converted from STEP
 JSON description and one binary chunk of vertex and index arrays. For the common case
 (triangles, one primitive per mesh, colours from material factors and ``COLOR_0``, nodes
 named uniquely) the arrays are mapped from the file and handed on as float32 and int32
-views, with no copy where the file already holds them so. Anything else (textures,
+views, with no copy where the file already holds them so, normals too when the file has
+them (then the viewer computes none). Anything else (textures,
 several primitives, compressed or sparse data, cameras, unnamed nodes) returns None
 and goes to the general importer, which runs trimesh in a child process under limits.
 
@@ -136,7 +137,8 @@ def _rotation(xyzw: np.ndarray) -> np.ndarray:
 
 
 def _mesh(header: dict, data: np.ndarray, binary: int, mesh: dict, scale: float):
-    """``(vertices, faces, colors)`` of a mesh of one triangle primitive, None for no triangles."""
+    """``(vertices, faces, colors, normals or None)`` of a mesh of one triangle primitive,
+    None for no triangles."""
     if len(mesh.get("primitives", [])) != 1:
         raise _Unsupported
     primitive = mesh["primitives"][0]
@@ -160,7 +162,11 @@ def _mesh(header: dict, data: np.ndarray, binary: int, mesh: dict, scale: float)
         faces = np.arange(len(vertices), dtype=np.int32).reshape(-1, 3)
     if not len(faces):
         return None
-    return vertices, faces, _colours(header, data, binary, primitive, len(vertices))
+    normals = None
+    if "NORMAL" in attributes:  # the exporter's smooth and sharp edges: nothing to compute
+        normals = _accessor(header, data, binary, attributes["NORMAL"], {_FLOAT: np.float32}, "VEC3")
+        normals = normals if len(normals) == len(vertices) and np.isfinite(normals).all() else None
+    return vertices, faces, _colours(header, data, binary, primitive, len(vertices)), normals
 
 
 def _accessor(header: dict, data: np.ndarray, binary: int, index: int, types: dict, kind: str) -> np.ndarray:

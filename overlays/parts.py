@@ -323,8 +323,9 @@ class PartMeshes:
 
 
 def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict) -> dict[str, np.ndarray]:
-    """Merged arrays of ``parts`` in the group's frame, with normals split at sharp
-    edges: from the mesh cache when these exact inputs were processed before."""
+    """Merged arrays of ``parts`` in the group's frame, with the file's normals, or
+    normals split at sharp edges: from the mesh cache when these exact inputs were
+    processed before."""
     points, faces, offset = [], [], 0
     for part in parts:
         m = to_root @ rest[part.name]
@@ -339,6 +340,11 @@ def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict)
         "cell_part": np.repeat(np.array(indices, dtype=np.int32), [len(p.faces) for p in parts]),
     }
     del points, faces
+    if all(p.normals is not None for p in parts):  # as the file gives them: nothing to compute or cache
+        normals = np.concatenate([p.normals @ np.linalg.inv((to_root @ rest[p.name])[:3, :3])
+                                  for p in parts]).astype(np.float32)
+        length = np.linalg.norm(normals, axis=1, keepdims=True)
+        return {**inputs, "normals": np.divide(normals, length, out=np.zeros_like(normals), where=length > 0)}
     entry = cache.key(inputs, options=f"feature_angle={_FEATURE_ANGLE}")
     cached = cache.load(entry, _PROCESSED)
     if cached is not None:

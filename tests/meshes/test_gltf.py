@@ -56,8 +56,11 @@ class Glb:
         self.header["accessors"].append(accessor)
         return len(self.header["accessors"]) - 1
 
-    def mesh(self, vertices, faces=None, index_type=np.uint32, colour0=None, factor=None, stride=None) -> int:
+    def mesh(self, vertices, faces=None, index_type=np.uint32, colour0=None, factor=None, stride=None,
+             normals=None) -> int:
         attributes = {"POSITION": self.accessor(np.asarray(vertices, np.float32), "VEC3", 5126, stride=stride)}
+        if normals is not None:
+            attributes["NORMAL"] = self.accessor(np.asarray(normals, np.float32), "VEC3", 5126)
         primitive = {"attributes": attributes, "mode": 4}
         if faces is not None:
             component = {np.uint8: 5121, np.uint16: 5123, np.uint32: 5125}[index_type]
@@ -200,3 +203,13 @@ def test_the_viewer_reads_a_plain_glb_without_starting_an_importer(tmp_path, mon
     monkeypatch.setattr(subprocess, "Popen", no_child)
     monkeypatch.setenv("TWINVIEW_CACHE", "off")
     assert_same(import_assembly(SAMPLES[0], "pump"), load_assembly(SAMPLES[0], "pump"))
+
+
+def test_normals_in_the_file_are_handed_on_and_their_absence_leaves_them_to_the_viewer(tmp_path):
+    glb = Glb()
+    up = np.tile([0, 0, 1.0], (8, 1))
+    glb.node("with", mesh=glb.mesh(CUBE_V, CUBE_F, normals=up))
+    glb.node("without", mesh=glb.mesh(CUBE_V, CUBE_F))
+    assembly = read_glb(glb.write(tmp_path / "n.glb"))
+    np.testing.assert_array_equal(assembly["with"].normals, up)
+    assert assembly["without"].normals is None

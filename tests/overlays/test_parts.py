@@ -84,3 +84,30 @@ def test_group_parts_colour_their_children(view):
     assert tuple(parts.colour_of("base")) == (0, 255, 0)
     parts.set_colour("arm", (255, 0, 0))  # a part with geometry colours itself only
     assert tuple(parts.colour_of("tip")) == (0, 255, 0)
+
+
+def test_the_files_normals_shade_the_part_turned_with_it(tmp_path):
+    """A square facing the camera, lit from the camera: bright with the file's normals
+    facing the light, dark with normals the file turns away (computed ones would be bright)."""
+    from meshes.gltf import read_glb
+    from tests.meshes.test_gltf import Glb
+
+    square_v, square_f = [[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], [[0, 1, 2], [0, 2, 3]]
+    brightness = {}
+    for case, normals in {"facing": [0, 0, 1], "turned": [1, 0, 0], "none": None}.items():
+        glb = Glb()
+        # The node turns the square a quarter about y; its normals turn with it.
+        quarter = [0, np.sin(np.pi / 4), 0, np.cos(np.pi / 4)]
+        glb.node("square", rotation=quarter, mesh=glb.mesh(square_v, square_f, factor=[1, 1, 1, 1],
+                                                            normals=None if normals is None else [normals] * 4))
+        assembly = read_glb(glb.write(tmp_path / f"{case}.glb"))
+        plotter = pv.Plotter(off_screen=True, window_size=(200, 200))
+        try:
+            PartMeshes(plotter, assembly)
+            plotter.camera.position, plotter.camera.focal_point, plotter.camera.up = (5, 0, 0), (0, 0, 0), (0, 0, 1)
+            plotter.reset_camera()
+            brightness[case] = _shot(plotter)[90:110, 90:110, :3].mean()
+        finally:
+            plotter.close()
+    assert brightness["facing"] > 150 and brightness["none"] > 150
+    assert brightness["turned"] < 0.5 * brightness["facing"]
