@@ -2,7 +2,8 @@
 
 A generated plant of 500 parts of unique geometry (icospheres and cylinders, each its
 own named GLB node with its own vertex and index arrays, every third with its own
-material colour) with about 1M and 5M triangles. Figures, each the median of 3 runs
+material colour) with about 1M and 5M triangles, once with vertex normals in the file
+(as CAD exporters write them) and once without (the viewer computes them). Figures, each the median of 3 runs
 and each against F3D measured in the same run:
 
 - open, cold: ``twinview render plant.twin.yaml -o x.png --seconds 0`` (the twin colours
@@ -18,7 +19,7 @@ A breakdown of one cold open in process (imports, twin, plotter, scene, first re
 follows, to say where the time goes.
 
 Run: ``.venv/bin/python bench/load.py [--quick] [--profile]`` (needs ``pip install
-.[bench]`` for F3D). ``--quick`` opens a 200k-triangle plant only; ``--profile`` also
+.[bench]`` for F3D). ``--quick`` opens 200k-triangle plants only; ``--profile`` also
 prints the 10 functions with the most cumulative time in one cold load of the first
 size. Prints tables; adds its figures to ``bench/results.json``.
 """
@@ -42,8 +43,10 @@ from _common import SIZE, make_plotter, print_table, record  # noqa: E402
 PARTS = 500
 COLOURED = 50  # parts coloured from signals
 LABELLED = 10  # parts with a live label
-SIZES = {"1M": 1_000_000, "5M": 5_000_000}
-QUICK_SIZES = {"200k": 200_000}
+# label: (triangles, whether the GLB holds vertex normals, as CAD exporters write them)
+SIZES = {"1M": (1_000_000, True), "5M": (5_000_000, True), "1M_no_normals": (1_000_000, False),
+         "5M_no_normals": (5_000_000, False)}
+QUICK_SIZES = {"200k": (200_000, True), "200k_no_normals": (200_000, False)}
 GLB, TWIN = "plant.glb", "plant.twin.yaml"
 MAX_SECTIONS = 256  # cylinder sections; see part_shapes
 GRID = int(np.ceil(np.sqrt(PARTS)))
@@ -106,7 +109,7 @@ def part_mesh(i: int, shapes: tuple[int, int, int]) -> trimesh.Trimesh:
     return mesh
 
 
-def write_plant(folder: Path, triangles: int) -> tuple[Path, int, int]:
+def write_plant(folder: Path, triangles: int, normals: bool = True) -> tuple[Path, int, int]:
     """Write the plant's GLB and twin file into ``folder``.
 
     Returns
@@ -124,7 +127,7 @@ def write_plant(folder: Path, triangles: int) -> tuple[Path, int, int]:
         vertices, faces = vertices + len(mesh.vertices), faces + len(mesh.faces)
         place = trimesh.transformations.translation_matrix((i % GRID, i // GRID, 0.4))
         scene.add_geometry(mesh, node_name=f"p{i}", geom_name=f"p{i}", transform=place)
-    scene.export(folder / GLB)
+    scene.export(folder / GLB, include_normals=normals)
     twin = folder / TWIN
     twin.write_text(twin_yaml())
     return twin, vertices, faces
@@ -262,7 +265,7 @@ def median_runs(cmd: list[str], env: dict | None = None, before=None) -> tuple[f
     return float(np.median([r[0] for r in runs])), float(np.median([r[1] for r in runs]))
 
 
-def bench_size(label: str, triangles: int, folder: Path, broker: str) -> tuple[list, dict]:
+def bench_size(label: str, triangles: tuple[int, bool], folder: Path, broker: str) -> tuple[list, dict]:
     """Generate one plant, time F3D and TwinView opening it, record the figures.
 
     Returns
@@ -274,7 +277,7 @@ def bench_size(label: str, triangles: int, folder: Path, broker: str) -> tuple[l
     """
     import shutil
 
-    twin, vertices, faces = write_plant(folder, triangles)
+    twin, vertices, faces = write_plant(folder, *triangles)
     out, cache_dir = folder / "frame.png", folder / "mesh-cache"
     f3d = median_runs([sys.executable, "-c", F3D_OPEN.format(width=SIZE[0], height=SIZE[1]),
                        str(folder / GLB), str(out)])

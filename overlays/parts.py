@@ -326,25 +326,30 @@ def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict)
     """Merged arrays of ``parts`` in the group's frame, with the file's normals, or
     normals split at sharp edges: from the mesh cache when these exact inputs were
     processed before."""
-    points, faces, offset = [], [], 0
-    for part in parts:
-        m = to_root @ rest[part.name]
-        points.append((part.vertices @ m[:3, :3].T + m[:3, 3]).astype(np.float32))
-        faces.append(part.faces.astype(np.int32) + offset)
-        offset += len(part.vertices)
+    # Written straight into the merged arrays, in float32: no per-part temporaries.
+    n_points = np.cumsum([0] + [len(p.vertices) for p in parts])
+    n_faces = np.cumsum([0] + [len(p.faces) for p in parts])
     inputs = {
-        "points": np.concatenate(points),
-        "faces": np.concatenate(faces),
-        "rgb": np.concatenate([p.colors for p in parts]).astype(np.uint8),
-        "point_part": np.repeat(np.array(indices, dtype=np.int32), [len(p.vertices) for p in parts]),
-        "cell_part": np.repeat(np.array(indices, dtype=np.int32), [len(p.faces) for p in parts]),
+        "points": np.empty((n_points[-1], 3), np.float32),
+        "faces": np.empty((n_faces[-1], 3), np.int32),
+        "rgb": np.empty((n_points[-1], 3), np.uint8),
+        "point_part": np.repeat(np.array(indices, dtype=np.int32), np.diff(n_points)),
+        "cell_part": np.repeat(np.array(indices, dtype=np.int32), np.diff(n_faces)),
     }
-    del points, faces
-    if all(p.normals is not None for p in parts):  # as the file gives them: nothing to compute or cache
-        normals = np.concatenate([p.normals @ np.linalg.inv((to_root @ rest[p.name])[:3, :3])
-                                  for p in parts]).astype(np.float32)
+    with_normals = all(p.normals is not None for p in parts)
+    normals = np.empty((n_points[-1], 3), np.float32) if with_normals else None
+    for i, part in enumerate(parts):
+        points, m = slice(n_points[i], n_points[i + 1]), to_root @ rest[part.name]
+        np.matmul(part.vertices, m[:3, :3].T.astype(np.float32), out=inputs["points"][points])
+        inputs["points"][points] += m[:3, 3].astype(np.float32)
+        np.add(part.faces, n_points[i], out=inputs["faces"][n_faces[i]:n_faces[i + 1]], casting="unsafe")
+        inputs["rgb"][points] = part.colors
+        if with_normals:  # normals turn by the inverse transpose (row vectors: times the inverse)
+            np.matmul(part.normals, np.linalg.inv(m[:3, :3]).astype(np.float32), out=normals[points])
+    if with_normals:  # as the file gives them: nothing to compute or cache
         length = np.linalg.norm(normals, axis=1, keepdims=True)
-        return {**inputs, "normals": np.divide(normals, length, out=np.zeros_like(normals), where=length > 0)}
+        np.divide(normals, length, out=normals, where=length > 0)
+        return {**inputs, "normals": normals}
     entry = cache.key(inputs, options=f"feature_angle={_FEATURE_ANGLE}")
     cached = cache.load(entry, _PROCESSED)
     if cached is not None:
@@ -374,7 +379,7 @@ def _polydata(points: np.ndarray, faces: np.ndarray) -> pv.PolyData:
     the 64-bit default), sharing ``points``."""
     cells = vtk.vtkCellArray()
     offsets = np.arange(0, faces.size + 1, 3, dtype=np.int32)
-    cells.SetData(numpy_to_vtk(offsets, deep=True), numpy_to_vtk(faces.ravel(), deep=True))
+    cells.SetData(numpy_to_vtk(offsets, deep=True), numpy_to_vtk(np.ascontiguousarray(faces).ravel(), deep=False))
     mesh = pv.PolyData()
     mesh.points = points  # no vertex cells, unlike PolyData(points)
     mesh.SetPolys(cells)
