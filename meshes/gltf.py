@@ -38,7 +38,7 @@ class _Unsupported(Exception):
     """The file uses something this reader leaves to the general importer."""
 
 
-def read_glb(path, name: str | None = None, units: str | None = None) -> Assembly | None:
+def read_glb(path, name: str | None = None, units: str | None = None, label: str | None = None) -> Assembly | None:
     """The assembly in a GLB file, or None when the file needs the general importer.
 
     Parameters
@@ -47,6 +47,9 @@ def read_glb(path, name: str | None = None, units: str | None = None) -> Assembl
         A ``.glb`` file.
     name, units
         As for :func:`meshes.load_assembly`.
+    label : str, optional
+        The file's name in parts' sources and in messages (default: its own; a STEP
+        file's name for the GLB OpenCASCADE made of it).
 
     Returns
     -------
@@ -68,16 +71,16 @@ def read_glb(path, name: str | None = None, units: str | None = None) -> Assembl
             return None
         header = gltf_header(path)
         binary = 20 + struct.unpack("<I", head[12:16])[0] + 8
-        return _assembly(path, header, binary, name or path.stem, units)
+        return _assembly(path, header, binary, name or path.stem, units, label or path.name)
     except Unreadable as exc:
-        raise MeshImportError(f"{path.name}: {exc}") from None
+        raise MeshImportError(f"{label or path.name}: {exc}") from None
     except (_Unsupported, RecursionError):
         return None
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         return None  # malformed in a way the general importer explains better
 
 
-def _assembly(path: Path, header: dict, binary: int, name: str, units: str | None) -> Assembly:
+def _assembly(path: Path, header: dict, binary: int, name: str, units: str | None, label: str) -> Assembly:
     if header.get("extensionsRequired") or len(header.get("buffers", [])) != 1 or "uri" in header["buffers"][0]:
         raise _Unsupported
     data = np.memmap(path, dtype=np.uint8, mode="c")  # nothing is read until used, writes stay private
@@ -103,7 +106,7 @@ def _assembly(path: Path, header: dict, binary: int, name: str, units: str | Non
     meshes = [_mesh(header, data, binary, mesh, scale) for mesh in header.get("meshes", [])]
     if not any(m is not None for m in meshes):
         raise _Unsupported  # nothing to draw: the general importer says why
-    assembly = assemble(children, None, lambda k: meshes[k], name, scale, path.name)
+    assembly = assemble(children, None, lambda k: meshes[k], name, scale, label)
     assembly.units = "meters (from file)" if units is None else f"{units} (declared)"
     return assembly
 

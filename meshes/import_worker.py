@@ -106,9 +106,12 @@ def _write(assembly, out: Path) -> None:
         "faces": np.concatenate([p.faces for p in parts]).astype(np.int32, copy=False),
         "colors": np.concatenate([p.colors for p in parts]).astype(np.uint8, copy=False),
         "locals": np.array([p.local for p in parts], dtype=np.float64).reshape(-1, 4, 4),
+        "normals": np.concatenate([np.zeros((0, 3), np.float32)]
+                                  + [p.normals for p in parts if p.normals is not None]).astype(np.float32),
     }
     meta = {"units": assembly.units,
-            "parts": [[p.name, p.parent, p.source, len(p.vertices), len(p.faces)] for p in parts]}
+            "parts": [[p.name, p.parent, p.source, len(p.vertices), len(p.faces), p.normals is not None]
+                      for p in parts]}
     cache.write(out, arrays, meta)
 
 

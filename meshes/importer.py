@@ -26,6 +26,7 @@ from trimesh.visual.color import linear_to_srgb, srgb_to_linear
 from meshes.assembly import Assembly, assemble
 from meshes.checks import DAMAGED, FORMATS, Unreadable, gltf_header, misnamed, sniff, with_article
 from meshes.formats import DEFAULT_COLOR, SUPPORTED_SUFFIXES, UNITS, VERSION, MeshImportError  # noqa: F401 (re-exported)
+from meshes.gltf import read_glb
 
 
 #: Formats whose colours are linear light (glTF's baseColorFactor and COLOR_0; STEP
@@ -75,7 +76,10 @@ def load_assembly(path, name: str | None = None, units: str | None = None) -> As
         )
     if not path.is_file():
         raise MeshImportError(f"{path}: mesh file not found")
-    scene, header = _read(path)
+    read = _read(path, name, units)
+    if isinstance(read, Assembly):  # STEP through OpenCASCADE's GLB, read as it is (its normals kept)
+        return read
+    scene, header = read
     if not any(isinstance(g, trimesh.Trimesh) and len(g.faces) for g in scene.geometry.values()):
         unknown = "" if sniff(path) else f" (is it really {with_article(FORMATS[path.suffix.lower()])} file?)"
         raise MeshImportError(f"{path.name}: {misnamed(path) or 'the file holds no triangles' + unknown}")
@@ -90,26 +94,31 @@ def load_assembly(path, name: str | None = None, units: str | None = None) -> As
 # ---------------------------------------------------------------- reading, and why not
 
 
-def _read(path: Path) -> tuple[trimesh.Scene, dict | None]:
+def _read(path: Path, name: str, units: str | None) -> tuple[trimesh.Scene, dict | None] | Assembly:
     """The file as a trimesh scene, and its glTF description when it has one (GLB,
-    glTF, STEP through cascadio). Raises MeshImportError saying what is wrong."""
+    glTF, STEP through cascadio); or, for a STEP file whose GLB is of the common kind,
+    its assembly. Raises MeshImportError saying what is wrong."""
     try:
         if path.stat().st_size == 0:
             raise Unreadable("the file is empty (0 bytes)")
         if path.suffix.lower() in (".step", ".stp"):
-            return _read_step(path)
+            return _read_step(path, name, units)
         if path.suffix.lower() in (".glb", ".gltf"):
             header = gltf_header(path)
             return _load_gltf(path, header), header
         return trimesh.load(str(path), force="scene"), None
+    except MeshImportError:
+        raise
     except Exception as exc:  # trimesh raises many kinds; the user needs one clear message
         reason = str(exc) if isinstance(exc, Unreadable) else misnamed(path) or _explain(exc)
         raise MeshImportError(f"{path.name}: {reason}") from exc
 
 
-def _read_step(path: Path) -> tuple[trimesh.Scene, dict]:
+def _read_step(path: Path, name: str, units: str | None) -> tuple[trimesh.Scene, dict] | Assembly:
     """STEP through OpenCASCADE (cascadio) to a GLB, as trimesh does, but checking
-    that the conversion worked: cascadio reports failure only in its return code."""
+    that the conversion worked: cascadio reports failure only in its return code. The
+    GLB is read as it is where it can be (see :mod:`meshes.gltf`), keeping the normals
+    OpenCASCADE computed from the exact surfaces."""
     try:
         import cascadio
     except ImportError as exc:
@@ -119,6 +128,10 @@ def _read_step(path: Path) -> tuple[trimesh.Scene, dict]:
         status = cascadio.step_to_glb(str(path), str(glb), merge_primitives=True)
         if status != 0 or not glb.is_file() or glb.stat().st_size == 0:
             raise Unreadable(f"not a STEP file OpenCASCADE can read ({_why_not_step(path)})")
+        # The arrays map the GLB, which stays readable after its folder is removed.
+        assembly = read_glb(glb, name, units, label=path.name)
+        if assembly is not None:
+            return assembly
         header = gltf_header(glb)
         return _load_gltf(glb, header, merge_primitives=True), header
 

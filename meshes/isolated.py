@@ -30,7 +30,7 @@ from meshes.assembly import Assembly, Part
 from meshes.formats import SUPPORTED_SUFFIXES, VERSION, MeshImportError
 from meshes.gltf import read_glb
 
-_ARRAYS = ("vertices", "faces", "colors", "locals")
+_ARRAYS = ("vertices", "faces", "colors", "locals", "normals")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
 _SIGNAL_MEANS = {
     signal.SIGXCPU: "used more CPU time than an import may",
@@ -148,12 +148,13 @@ def _assembly(arrays: dict[str, np.ndarray], meta: dict) -> Assembly:
     """Parts whose arrays are views into the child's (memory-mapped) arrays."""
     assembly = Assembly()
     assembly.units = meta["units"]
-    v = f = 0
-    for i, (name, parent, source, nv, nf) in enumerate(meta["parts"]):
+    v = f = n = 0
+    for i, (name, parent, source, nv, nf, has_normals) in enumerate(meta["parts"]):
         assembly.add(Part(name=name, parent=parent, local=np.array(arrays["locals"][i]), source=source,
                           vertices=arrays["vertices"][v:v + nv], faces=arrays["faces"][f:f + nf],
-                          colors=arrays["colors"][v:v + nv]))
-        v, f = v + nv, f + nf
+                          colors=arrays["colors"][v:v + nv],
+                          normals=arrays["normals"][n:n + nv] if has_normals else None))
+        v, f, n = v + nv, f + nf, n + (nv if has_normals else 0)
     return assembly
 
 

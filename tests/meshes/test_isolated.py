@@ -52,6 +52,17 @@ def test_an_isolated_import_gives_the_parts_an_import_in_process_gives(rig):
             got, want = getattr(a, kind), getattr(b, kind)
             assert got.dtype == want.dtype
             np.testing.assert_array_equal(got, want)
+        assert (a.normals is None) == (b.normals is None)
+
+
+def test_a_step_files_normals_come_through_the_importer(tmp_path, no_cache):
+    """OpenCASCADE's normals (from the exact surfaces) reach the viewer: none are computed."""
+    step = write_step_box(tmp_path / "box.step")
+    isolated, direct = import_assembly(step), load_assembly(step)
+    [part] = [p for p in isolated if p.has_geometry]
+    assert part.normals is not None and part.normals.shape == part.vertices.shape
+    np.testing.assert_allclose(np.linalg.norm(part.normals, axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(part.normals, direct[part.name].normals)
 
 
 def test_a_file_imported_before_is_read_from_the_cache_without_a_child(rig, monkeypatch):
