@@ -195,9 +195,14 @@ def _elide(text: str, unit: str, size: int, room: float) -> str:
     tail = f" ({unit})" if unit else ""
     if text_width(text + tail, size, True) <= room:
         return text + tail
-    while text and text_width(text.rstrip() + "…" + tail, size, True) > room:
-        text = text[:-1]
-    return text.rstrip() + "…" + tail
+    def fits(n: int) -> bool:
+        return text_width(text[:n].rstrip() + "…" + tail, size, True) <= room
+
+    low, high = 0, len(text)  # the longest prefix that fits: widths grow with the prefix
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return text[:low].rstrip() + "…" + tail
 
 
 def _smooth(size: tuple[int, int], shapes, scale: int = 4) -> Image.Image:

@@ -9,7 +9,7 @@ import pytest
 import pyvista as pv
 
 from overlays.colormap import ColourRule
-from overlays.legend import humanise, legend_title, marker_tags, nice_ticks, text_width, tick_texts
+from overlays.legend import _elide, humanise, legend_title, marker_tags, nice_ticks, text_width, tick_texts
 from overlays.palette import SEVERITY_RGB
 from tests.conftest import make_test_machine
 from tests.pixels import colour_at, near
@@ -181,3 +181,14 @@ def test_legends_grow_with_the_screens_dpi(tmp_path):
             scene.close()
             plotter.close()
     assert widths == [220, 440]
+
+
+def test_a_long_title_keeps_the_longest_start_that_fits():
+    title = "Bearing temperature of the drive end, non-drive end and thrust bearings of pump P-101"
+    for room in (80, 150, 260):
+        shown = _elide(title, "°C", 14, room)
+        kept = shown[:-len("… (°C)")]
+        assert shown.endswith("… (°C)") and title.startswith(kept)
+        assert text_width(shown, 14, True) <= room
+        longer = title[:len(kept) + 1].rstrip() + "… (°C)"
+        assert len(title[:len(kept) + 1].rstrip()) == len(kept) or text_width(longer, 14, True) > room
