@@ -58,24 +58,24 @@ class TopicCatalog(MqttSource):
         self._host = SparkplugHost()  # its own: browsing must not disturb the twin's host
         self._stats_lock = threading.Lock()
 
-    def _on_message(self, client, userdata, message):
+    def _store(self, messages: list[tuple[str, bytes, bool]]) -> None:
         now = time.time()
-        # Decoding is the slow part: outside the lock, so snapshot() never keeps the UI waiting.
-        # The host is only used here, on the network thread.
-        topic = message.topic
-        metrics = self._browse_sparkplug(topic, message.payload, now) if topic.startswith(SPB_PREFIX) else []
-        with self._stats_lock:
-            s = self.stats.get(topic)
-            if s is None and _room(self.stats, topic, self.max_topics, self._unshown_topics):
-                s = self.stats[topic] = TopicStats(first=now)
-            if s is not None:
-                s.payload = message.payload[:PAYLOAD_SHOWN]
-                s.count += 1
-                s.last = now
-                s.retained = bool(message.retain)
-            for key, value in metrics:
-                if _room(self.metrics, key, self.max_metrics, self._unshown_metrics):
-                    self.metrics[key] = value
+        for topic, payload, retained in messages:
+            # Decoding is the slow part: outside the lock, so snapshot() never keeps the UI waiting.
+            # The host is only used here, on the network thread.
+            metrics = self._browse_sparkplug(topic, payload, now) if topic.startswith(SPB_PREFIX) else []
+            with self._stats_lock:
+                s = self.stats.get(topic)
+                if s is None and _room(self.stats, topic, self.max_topics, self._unshown_topics):
+                    s = self.stats[topic] = TopicStats(first=now)
+                if s is not None:
+                    s.payload = payload[:PAYLOAD_SHOWN]
+                    s.count += 1
+                    s.last = now
+                    s.retained = retained
+                for key, value in metrics:
+                    if _room(self.metrics, key, self.max_metrics, self._unshown_metrics):
+                        self.metrics[key] = value
 
     def _browse_sparkplug(self, topic: str, payload: bytes, now: float) -> list[tuple[tuple, tuple]]:
         """Metrics by name once the node's birth was seen; before that (a node already

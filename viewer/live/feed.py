@@ -15,6 +15,10 @@ from viewer.live.mqtt import MqttSource
 from viewer.live.worker import Worker
 
 PERIOD_S = 0.004  # how often the feed decodes what arrived
+# Topics decoded and applied at a time, those waiting longest first: under a flood the
+# rest keep being replaced by newer payloads meanwhile, so each value is decoded fresh
+# (a whole backlog decoded at once would be old by the time it is all applied).
+CHUNK = 500
 
 
 class LiveFeed:
@@ -48,7 +52,7 @@ class LiveFeed:
 
     def step(self) -> Decoded:
         """Decode what arrived since the last step and apply it to the state; return it."""
-        decoded = self.ingest.decode(self.source.drain(), self.source.drain_ordered())
+        decoded = self.ingest.decode(self.source.drain(CHUNK), self.source.drain_ordered())
         for topic, payload in decoded.commands:  # e.g. a Sparkplug rebirth request
             self.source.publish(topic, payload)
         if decoded.updates or decoded.errors or decoded.availability:
@@ -57,8 +61,9 @@ class LiveFeed:
                 self._dirty |= dirty
         return decoded
 
-    def _step_on_thread(self) -> None:
-        self.step()  # the worker waits PERIOD_S between steps
+    def _step_on_thread(self) -> float | None:
+        self.step()
+        return 0.0 if self.source.pending() else None  # more waiting: go on, else wait PERIOD_S
 
     def take(self) -> set[str]:
         """Names of the signals whose value changed since the last take."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from viewer.live.payload import MAX_PAYLOAD, PayloadError, extract, parse_json, to_number
 from viewer.live.sparkplug import SPB_PREFIX, SparkplugHost, parse_topic
@@ -15,8 +16,7 @@ from viewer.twin.fields import parse_field_path
 from viewer.twin.loader import Signal
 
 
-@dataclass(frozen=True)
-class Update:
+class Update(NamedTuple):  # a tuple: made for every message, four times cheaper than a dataclass
     """A new value of one signal."""
 
     signal: str

@@ -1,15 +1,17 @@
 """The live MQTT source: a paho client whose callback only stores the newest payload.
 
-The network thread never touches the UI or the scene: ``on_message`` keeps the
-latest raw payload per topic (newest wins, so memory stays bounded under a flood)
-and the UI timer takes them all at once with :meth:`MqttSource.drain`.
+The network thread never touches the UI or the scene: it keeps the latest raw payload
+per topic and the feed takes them with :meth:`MqttSource.drain`. A payload replaced
+before it was drained is dropped there and then, never decoded (counted in
+:attr:`MqttSource.superseded`), so under a flood nothing queues: memory stays flat and
+latency bounded.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from collections import deque
+from collections import OrderedDict, deque
 import ssl
 import threading
 import time
@@ -28,6 +30,102 @@ RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 4
 # Sparkplug B messages depend on their order (births, aliases, sequence numbers): they
 # are queued, not overwritten, up to this many between two drains.
 ORDERED_PREFIX, ORDERED_MAX = "spBv1.0/", 20_000
+READ_SIZE = 256 * 1024  # bytes the network thread asks the socket for at once
+READ_BATCH = 1000  # rounds through the buffer before paho sees to its writes and timers
+
+
+class _ReadAhead:
+    """A socket whose ``recv`` reads all that has arrived and hands it out in pieces.
+
+    paho reads each packet with three ``recv`` calls (its first byte, its length, its
+    body) and a ``select`` before each packet: under a flood those system calls cost
+    more than the rest of the client, and what it cannot read in time queues in the
+    kernel. paho asks ``pending()`` (meant for a TLS socket's own buffer) before it
+    waits on the socket, so bytes held here are handled without waiting.
+    """
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._buffer, self._pos = b"", 0
+
+    def recv(self, size: int) -> bytes:
+        if self._pos == len(self._buffer):
+            self._buffer, self._pos = self._sock.recv(READ_SIZE), 0
+        data = self._buffer[self._pos:self._pos + size]
+        self._pos += len(data)
+        return data
+
+    def buffered(self) -> int:
+        return len(self._buffer) - self._pos
+
+    def pending(self) -> int:
+        inner = getattr(self._sock, "pending", None)
+        return self.buffered() + (inner() if inner is not None else 0)
+
+    def take_publishes(self) -> list[tuple[str, bytes, bool]]:
+        """``(topic, payload, retained)`` of the whole QoS 0 PUBLISH packets (MQTT 3.1.1)
+        at the head of the buffer, taken out of it; the first other packet stops it."""
+        buf, pos, end = self._buffer, self._pos, len(self._buffer)
+        out = []
+        while pos < end and buf[pos] & 0xF6 == 0x30:  # PUBLISH at QoS 0 (its retain bit aside)
+            length, shift, i = 0, 0, pos + 1
+            while i < end and shift < 28:  # the remaining length: 1 to 4 bytes, 7 bits each
+                length |= (buf[i] & 127) << shift
+                shift += 7
+                i += 1
+                if buf[i - 1] < 128:
+                    break
+            else:
+                break  # cut off by the end of the buffer, or malformed: paho's to read
+            body = i + 2
+            size = (buf[i] << 8 | buf[i + 1]) if body <= end else 0
+            if size == 0 or i + length > end or body + size > i + length:
+                break
+            try:
+                topic = buf[body:body + size].decode()
+            except UnicodeDecodeError:
+                break
+            out.append((topic, buf[body + size:i + length], bool(buf[pos] & 1)))
+            pos = i + length
+        self._pos = pos
+        return out
+
+    def __getattr__(self, name):  # send, fileno, close, ...
+        return getattr(self._sock, name)
+
+
+class _Client(mqtt.Client):
+    """paho's client reading through :class:`_ReadAhead`.
+
+    The QoS 0 publishes of MQTT 3.1.1, nearly all of a flood, are cut from the buffer
+    and handed to ``on_publishes`` as a batch, without paho's message objects and
+    locks (a third of its cost per message); paho handles every other packet.
+    """
+
+    on_publishes = None  # callable taking a list of (topic, payload, retained)
+
+    def _create_socket(self):
+        return _ReadAhead(super()._create_socket())
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        sock = self._sock
+        rc = super().loop_read(max_packets)
+        if not isinstance(sock, _ReadAhead):
+            return rc
+        fast = self.on_publishes is not None and self._protocol != mqtt.MQTTv5
+        for _ in range(READ_BATCH):
+            if rc or self._sock is not sock or not sock.buffered():
+                break
+            if fast and self._in_packet["command"] == 0:  # between two packets
+                messages = sock.take_publishes()
+                if messages:
+                    with self._msgtime_mutex:  # the keep-alive counts what arrived
+                        self._last_bytes_received = mqtt.time_func()
+                    self.on_publishes(messages)
+                if not sock.buffered():
+                    break
+            rc = super().loop_read(max_packets)  # a packet paho reads itself
+        return rc
 
 
 @dataclass(frozen=True)
@@ -72,13 +170,15 @@ class MqttSource:
         qos = topics if isinstance(topics, dict) else dict.fromkeys(topics, 0)
         self.topics = {topic: qos[topic] for topic in sorted(qos)}
         self._lock = threading.Lock()  # guards _latest, received and _status
-        self._latest: dict[str, tuple[bytes, float, bool]] = {}
+        # In order of first arrival since drained: a topic's newer payload keeps its place.
+        self._latest: OrderedDict[str, tuple[bytes, float, bool]] = OrderedDict()
         self._ordered: deque[tuple[str, bytes, float]] = deque(maxlen=ORDERED_MAX)
         self._lost: dict[str, tuple[int, float]] = {}  # topic -> (messages the full queue lost, when)
         self.dropped = 0  # ordered messages lost since start: the viewer fell behind
         self._status = ConnectionStatus("connecting", url)
         self._stopped = False
         self.received = 0  # messages since start, for rates
+        self.superseded = 0  # payloads replaced by a newer one of their topic before a drain
         self._v5 = options.protocol == "5"
         persistent = options.client_id is not None
         # TLS follows the URL actually used (a --broker override may change the scheme). Built
@@ -87,7 +187,7 @@ class MqttSource:
             self._tls = tls_context(options.tls) if (options.tls is not None or is_tls_url(url)) else None
         except TlsError as exc:  # checked when the twin loads; the file may have changed since
             raise SourceError(str(exc)) from None
-        self._client = mqtt.Client(
+        self._client = _Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=options.client_id or f"twinview-{uuid.uuid4().hex[:8]}",
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
@@ -103,6 +203,7 @@ class MqttSource:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_message = self._on_message
+        self._client.on_publishes = self._store
 
     # -- network thread -------------------------------------------------------------
 
@@ -138,18 +239,30 @@ class MqttSource:
         return "connection refused"
 
     def _on_message(self, client, userdata, message):
-        # Nothing else here: decoding happens on the UI timer, once per frame.
+        self._store([(message.topic, message.payload, message.retain)])
+
+    def _store(self, messages: list[tuple[str, bytes, bool]]) -> None:
+        # As little as possible: this thread also reads the socket, and whatever it is
+        # late reading queues in the kernel. Decoding happens on the feed thread.
         now = time.time()
         with self._lock:
-            if message.topic.startswith(ORDERED_PREFIX):
-                if len(self._ordered) == self._ordered.maxlen:  # full: appending drops the oldest
-                    topic, _, t = self._ordered[0]
-                    count, _ = self._lost.get(topic, (0, t))
-                    self._lost[topic] = (count + 1, t)
-                    self.dropped += 1
-                self._ordered.append((message.topic, message.payload, now))
-            self._latest[message.topic] = (message.payload, now, bool(message.retain))
-            self.received += 1
+            self.received += len(messages)
+            latest = self._latest
+            for topic, payload, retained in messages:
+                if topic.startswith(ORDERED_PREFIX):
+                    self._queue(topic, payload, now)
+                    continue
+                if topic in latest:  # newest wins: the older payload was never decoded
+                    self.superseded += 1
+                latest[topic] = (payload, now, retained)
+
+    def _queue(self, topic: str, payload: bytes, now: float) -> None:
+        if len(self._ordered) == self._ordered.maxlen:  # full: appending drops the oldest
+            lost, _, t = self._ordered[0]
+            count, _ = self._lost.get(lost, (0, t))
+            self._lost[lost] = (count + 1, t)
+            self.dropped += 1
+        self._ordered.append((topic, payload, now))
 
     def _set_status(self, state: str, detail: str = "", failed: bool = False, since: float | None = None) -> None:
         with self._lock:
@@ -190,11 +303,22 @@ class MqttSource:
         # pair open until it is garbage collected: close them now.
         self._client._reset_sockets()
 
-    def drain(self) -> dict[str, tuple[bytes, float, bool]]:
-        """Newest ``(payload, receive time, retained)`` per topic since the last drain."""
+    def drain(self, limit: int | None = None) -> dict[str, tuple[bytes, float, bool]]:
+        """Newest ``(payload, receive time, retained)`` per topic since the last drain.
+
+        With ``limit``, at most that many topics, those waiting longest: the others stay
+        for the next drain (see :meth:`pending`), and keep being replaced meanwhile.
+        """
         with self._lock:
-            latest, self._latest = self._latest, {}
-        return latest
+            latest = self._latest
+            if limit is None or len(latest) <= limit:
+                self._latest = OrderedDict()
+                return latest
+            return dict(latest.popitem(last=False) for _ in range(limit))
+
+    def pending(self) -> int:
+        """How many topics have a payload waiting for :meth:`drain`."""
+        return len(self._latest)
 
     def drain_ordered(self) -> list[tuple[str, bytes | int, float]]:
         """Every queued ``(topic, payload, receive time)`` whose order matters, oldest first.
