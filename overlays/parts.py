@@ -53,9 +53,12 @@ class PartMeshes:
         The machine.
     moving : iterable of str
         Parts that will get joint motions; each starts a rigid group.
+    prepared : dict, optional
+        The groups' arrays from :func:`prepare` with the same ``moving`` (made on
+        another thread, so that building here costs little).
     """
 
-    def __init__(self, plotter: pv.Plotter, assembly: Assembly, moving=()):
+    def __init__(self, plotter: pv.Plotter, assembly: Assembly, moving=(), prepared: dict | None = None):
         self.plotter = plotter
         self.assembly = assembly
         self.names = list(assembly.parts)
@@ -74,9 +77,9 @@ class PartMeshes:
         self._tint_weight = np.zeros(n, dtype=np.float32)  # 0: no tint
         self._subtree = self._subtrees()
         self._local_bounds = [_corners(p.vertices) if p.has_geometry else None for p in assembly]
-        rest = assembly.world_transforms()
-        self._root_of = {name: self.group_root(name) for name in self.names}
-        self.groups = [g for g in (self._build_group(root, rest) for root in [None, *self.moving]) if g]
+        self._root_of = _group_roots(assembly, self.moving)
+        prepared = prepare(assembly, self.moving) if prepared is None else prepared
+        self.groups = [self._build_group(root, arrays) for root, arrays in prepared.items()]
         self._group_of_actor = {id(g.actor): g for g in self.groups}
         self._group_of_part = np.full(n, -1)
         for g, group in enumerate(self.groups):
@@ -97,18 +100,10 @@ class PartMeshes:
 
     def group_root(self, name: str) -> str | None:
         """The moving part that ``name`` rides on (itself if it moves), or None."""
-        moving = set(self.moving)
-        for candidate in [name, *self.assembly.ancestors(name)]:
-            if candidate in moving:
-                return candidate
-        return None
+        return self._root_of[name]
 
-    def _build_group(self, root: str | None, rest: dict) -> _Group | None:
-        parts = [p for p in self.assembly if p.has_geometry and self._root_of[p.name] == root]
-        if not parts:
-            return None
-        indices = [self.index[p.name] for p in parts]
-        arrays = _processed(parts, indices, np.eye(4) if root is None else np.linalg.inv(rest[root]), rest)
+    def _build_group(self, root: str | None, arrays: dict[str, np.ndarray]) -> _Group:
+        indices = np.unique(arrays["cell_part"]).tolist()
         mesh = _polydata(arrays["points"], arrays["faces"])
         mesh.point_data["Normals"] = arrays["normals"]
         mesh.point_data.active_normals_name = "Normals"
@@ -320,6 +315,41 @@ class PartMeshes:
         """Select ``name`` (a group: every part under it): outlined, and seen through what
         covers it (see :mod:`overlays.selection`); ``None`` clears it."""
         self.selection.show(name)
+
+
+def _group_roots(assembly: Assembly, moving: list[str]) -> dict[str, str | None]:
+    """Part -> the moving part it rides on (itself if it moves), or None."""
+    moving = set(moving)
+    return {name: next((c for c in [name, *assembly.ancestors(name)] if c in moving), None)
+            for name in assembly.parts}
+
+
+def prepare(assembly: Assembly, moving) -> dict[str | None, dict[str, np.ndarray]]:
+    """Each rigid group's merged arrays, with normals: the slow part of building
+    :class:`PartMeshes`, safe on any thread (numpy and VTK filters, no rendering).
+
+    Parameters
+    ----------
+    assembly : Assembly
+        The machine.
+    moving : iterable of str
+        Parts that will get joint motions, as for :class:`PartMeshes`.
+
+    Returns
+    -------
+    dict
+        Group root (None: the static parts) -> arrays, for the groups with geometry.
+    """
+    moving = [name for name in assembly.parts if name in set(moving)]
+    root_of, rest = _group_roots(assembly, moving), assembly.world_transforms()
+    index = {name: i for i, name in enumerate(assembly.parts)}
+    groups = {}
+    for root in [None, *moving]:
+        parts = [p for p in assembly if p.has_geometry and root_of[p.name] == root]
+        if parts:
+            to_root = np.eye(4) if root is None else np.linalg.inv(rest[root])
+            groups[root] = _processed(parts, [index[p.name] for p in parts], to_root, rest)
+    return groups
 
 
 def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict) -> dict[str, np.ndarray]:

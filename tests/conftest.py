@@ -155,6 +155,14 @@ def make_test_machine(folder: Path) -> Path:
     return path
 
 
+def as_gltf(glb: Path) -> Path:
+    """The same machine as a .gltf with its .bin files beside ``glb``: a file the child
+    importer reads (a plain GLB is read in the viewer's process)."""
+    for name, data in trimesh.load(glb, force="scene").export(file_type="gltf").items():
+        (glb.parent / (f"{glb.stem}.gltf" if name.endswith(".gltf") else name)).write_bytes(data)
+    return glb.with_suffix(".gltf")
+
+
 TEST_TWIN = """\
 twin: Test rig
 broker: mqtt://127.0.0.1:1

@@ -14,7 +14,7 @@ from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.label_rule import LabelRule
 from overlays.labels import LabelLayer
 from overlays.legend import LegendLayer, LegendSpec, humanise, legend_title, marker_tags
-from overlays.parts import PartMeshes
+from overlays.parts import PartMeshes, prepare
 from viewer.twin.loader import Twin
 from viewer.twin.schema import BindingSpec
 from viewer.twin.units import UnitError, quantity
@@ -39,6 +39,18 @@ BADGE_SAMPLES = 24  # points per part asked whether the part shows (a badge mark
 _BADGES = ["live", "no data", "last known", "stale", "offline"]  # better to worse
 
 
+def moving_parts(twin: Twin) -> set[str]:
+    """The parts a binding moves: each starts a rigid group of its own."""
+    return {b.part for b in twin.bindings if b.kind in _MOVES}
+
+
+def prepare_geometry(twin: Twin) -> None:
+    """Merge the twin's parts into their groups and give them normals, now, on this
+    thread (the window's loader runs it beside the import, so that showing the twin
+    only hands finished arrays to VTK)."""
+    twin.geometry = prepare(twin.assembly, moving_parts(twin))
+
+
 class Scene:
     """Draws a twin into ``plotter`` and keeps it in step with the signal values.
 
@@ -54,7 +66,7 @@ class Scene:
         self.plotter, self.twin = plotter, twin
         plotter.set_background(BACKGROUND[0], top=BACKGROUND[1])
         bindings = twin.bindings
-        self.parts = PartMeshes(plotter, twin.assembly, {b.part for b in bindings if b.kind in _MOVES})
+        self.parts = PartMeshes(plotter, twin.assembly, moving_parts(twin), twin.geometry)
 
         self.qualities: dict[str, str] = {}
         self._index = {id(b): i for i, b in enumerate(bindings)}  # for unit conversions

@@ -15,20 +15,14 @@ import pytest
 
 from meshes import load_assembly
 from meshes.isolated import ImportCancelled, ImportLimits, MeshImportError, import_assembly
-from tests.conftest import make_test_machine
+from tests.conftest import as_gltf, make_test_machine
 from tests.meshes.step_writer import write_step_boxes
 
 
 @pytest.fixture
 def rig(tmp_path):
-    """The test machine as a .gltf with its .bin: a file the child imports (a plain GLB
-    is read in this process, see test_gltf.py)."""
-    import trimesh
-
-    glb = make_test_machine(tmp_path)
-    for name, data in trimesh.load(glb, force="scene").export(file_type="gltf").items():
-        (tmp_path / ("rig.gltf" if name.endswith(".gltf") else name)).write_bytes(data)
-    return tmp_path / "rig.gltf"
+    """The test machine as a file the child imports (see :func:`as_gltf`)."""
+    return as_gltf(make_test_machine(tmp_path))
 
 
 @pytest.fixture

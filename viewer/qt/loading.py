@@ -1,8 +1,8 @@
 """Open twin and mesh files off the UI thread, with a progress dialog that can cancel.
 
-Meshes are imported in a child process (:mod:`meshes.isolated`); this thread only waits
-for it, so the window keeps drawing the twin it shows until the new one is ready, and
-a crash or a bomb in the file costs the child, never the window.
+Meshes are imported in a child process (:mod:`meshes.isolated`) and their parts merged
+and given normals on this thread, so the window keeps drawing the twin it shows until the
+new one is ready, and a crash or a bomb in the file costs the child, never the window.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtWidgets
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
 from meshes.isolated import ImportCancelled
+from viewer.scene import prepare_geometry
 from viewer.twin.loader import TwinError, load_twin, twin_from_mesh
 
 SHOW_AFTER_MS = 400  # a quick open shows no dialog at all
@@ -105,6 +106,10 @@ class TwinLoader(QtCore.QObject):
                 twin = twin_from_mesh(path, progress=progress, cancelled=cancelled)
             else:
                 twin = load_twin(path, allow_outside=self.allow_outside, progress=progress, cancelled=cancelled)
+            if cancelled():
+                raise ImportCancelled(path.name)
+            progress(f"preparing {twin.assembly.n_triangles:,} triangles")
+            prepare_geometry(twin)  # here, not on the UI thread: showing it then costs little
             self._done.emit(cancel, twin, None)
         except ImportCancelled:
             self._done.emit(cancel, None, None)

@@ -81,9 +81,12 @@ class Twin:
     notes: list[str] = field(default_factory=list)
     broker: BrokerSpec | None = None  # connection options, TLS paths made absolute
     conversions: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+    """(binding index, signal) -> (scale, offset) into the unit the binding asks for."""
     alarms: list[AlarmDef] = field(default_factory=list)
     """The signals' limits (and colour bindings' own), as alarms."""
-    """(binding index, signal) -> (scale, offset) into the unit the binding asks for."""
+    geometry: dict | None = None
+    """Each rigid group's merged arrays, made off the UI thread by
+    :func:`viewer.scene.prepare_geometry`; None: the scene makes them."""
 
     def converted(self, index: int, signal: str, value: float | None) -> float | None:
         """``value`` of ``signal`` in the unit binding ``index`` asks for."""

@@ -11,7 +11,7 @@ from PIL import Image
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from overlays.colormap import ColourRule
-from tests.conftest import make_test_machine
+from tests.conftest import as_gltf, make_test_machine
 from tests.pixels import colour_at, pixel_of, same_hue
 from viewer.qt.window import MainWindow
 from viewer.twin.loader import load_twin
@@ -118,6 +118,25 @@ def test_dropping_a_mesh_file_shows_it_without_a_twin(window, tmp_path, qtbot):
     assert window.windowTitle().startswith("rig.glb")
     assert set(window.tree._items) == {"rig", "arm", "bearing", "base", "tip"}
     assert window.session.status.state == "no live data"
+
+
+def test_an_opened_model_is_merged_and_given_normals_off_the_ui_thread(window, tmp_path, qtbot, monkeypatch):
+    import threading
+
+    import overlays.parts
+
+    on_ui_thread = []
+    processed = overlays.parts._processed
+
+    def watched(*args, **kwargs):
+        on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        return processed(*args, **kwargs)
+
+    monkeypatch.setattr(overlays.parts, "_processed", watched)
+    with qtbot.waitSignal(window.loader.loaded, timeout=30000):
+        window.open_path(make_test_machine(tmp_path / ""))
+    assert on_ui_thread == [False]  # one group, prepared by the loader; showing it made none
+    assert window.windowTitle().startswith("rig.glb")
 
 
 def test_demo_samples_do_not_evict_each_other_on_the_broker(tmp_path):
@@ -373,11 +392,11 @@ def test_an_importer_crash_is_a_message_and_the_window_keeps_running(window, tmp
     shown = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda parent, title, text: shown.append((title, text)))
     (tmp_path / "other").mkdir()
-    glb = make_test_machine(tmp_path / "other")
-    window.open_path(glb)
+    gltf = as_gltf(make_test_machine(tmp_path / "other"))  # a GLB would be read without a child
+    window.open_path(gltf)
     wait_until(lambda: _importer() is not None, timeout=10, step=QtWidgets.QApplication.processEvents)
     with qtbot.waitSignal(window.loader.finished, timeout=10000):
         _importer().send_signal(signal.SIGSEGV)  # as OpenCASCADE might on a damaged file
     assert shown[0][0] == "Cannot open mesh"
-    assert "rig.glb: the importer crashed (SIGSEGV)" in shown[0][1]
+    assert "rig.gltf: the importer crashed (SIGSEGV)" in shown[0][1]
     assert window.windowTitle().startswith("Test rig") and window.session.status.state == "live"
