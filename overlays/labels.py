@@ -68,7 +68,9 @@ def font_for(char: str) -> Path | None:
     """
     if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
         return None
-    for path in (str(_FONT), *_system_fonts()):
+    if ord(char) in _charmap(str(_FONT)):
+        return _FONT  # without asking for the system's fonts: listing them costs 0.2 s
+    for path in _system_fonts():
         if ord(char) in _charmap(path):
             return Path(path)
     return None
