@@ -338,8 +338,7 @@ def draw_panel(spec: LegendSpec, scale: float = 1.0, max_width: int | None = Non
     panel.caret_w = caret_w
     for tag in spec.markers:
         span = math.ceil(px(4) + text_width(tag, tag_size)) if tag else 0
-        sprite = _smooth((caret_w + 2 * span, row_h), [([(span + caret_w / 2, row_h), (span + caret_w, row_h - caret_h),
-                                                         (span, row_h - caret_h)], (*_CARET_RGB, 255), (*_DARK, 255), 1)])
+        sprite = _caret(span, caret_w, caret_h, row_h).copy()
         if tag:
             draw = ImageDraw.Draw(sprite)
             _draw_text(draw, span + caret_w + px(3), row_h - tag_desc, tag, tag_size, _TITLE_RGB)
@@ -347,6 +346,14 @@ def draw_panel(spec: LegendSpec, scale: float = 1.0, max_width: int | None = Non
         panel.carets.append(np.array(sprite))
         panel.spans.append(span)
     return panel
+
+
+@functools.lru_cache(maxsize=64)
+def _caret(span: int, caret_w: int, caret_h: int, row_h: int) -> Image.Image:
+    """A caret with ``span`` pixels of room each side (drawn once per size: a legend of
+    many bound values has many alike)."""
+    return _smooth((caret_w + 2 * span, row_h), [([(span + caret_w / 2, row_h), (span + caret_w, row_h - caret_h),
+                                                  (span, row_h - caret_h)], (*_CARET_RGB, 255), (*_DARK, 255), 1)])
 
 
 def lookup_table(rule: ColourRule) -> vtk.vtkLookupTable:
