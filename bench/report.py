@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+NOTES = "## Notes"
 
 
 def _fmt(value) -> str:
@@ -39,7 +40,12 @@ def main() -> None:
     for f in sorted(data["figures"], key=lambda f: f["name"]):
         lines.append(f"| {f['name']} | {_fmt(f['value'])} | {f['unit']} | {_fmt(f['baseline'])} | "
                      f"{_fmt(f['ratio'])} | {_fmt(f['target'])} | {_met(f.get('met'))} |")
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    # The notes below the table (why a target is missed, with its breakdown) are written
+    # by hand and kept from one run to the next.
+    path = HERE / "RESULTS.md"
+    old = path.read_text() if path.exists() else ""
+    notes = old[old.index(NOTES):] if NOTES in old else ""
+    path.write_text("\n".join(lines) + "\n" + ("\n" + notes if notes else ""))
 
 
 if __name__ == "__main__":

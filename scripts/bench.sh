@@ -5,10 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/python -m pip install -q -e ".[dev,bench]"  # F3D, the peer bench/load.py times against
 rm -f bench/results.json
 for bench in ingest frame labels load; do
   echo "== $bench"
   .venv/bin/python "bench/$bench.py" "$@"
 done
+echo "== window_open"
+xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/window_open.py "$@"
 .venv/bin/python bench/report.py
 echo "wrote bench/results.json and bench/RESULTS.md"
