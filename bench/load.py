@@ -286,7 +286,8 @@ def bench_size(label: str, triangles: tuple[int, bool], folder: Path, broker: st
               "--broker", broker]
     cold = median_runs(render, env, before=lambda: shutil.rmtree(cache_dir, ignore_errors=True))
     warm = median_runs(render, env)
-    stages = measure("cold", twin)["stages"]
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    stages = measure("cold", twin)["stages"]  # measure() uses the same cache folder
 
     record(f"load.open_cold.{label}", cold[0], "s", baseline=f3d[0], target=None, ratio_target=COLD_RATIO_TARGET)
     record(f"load.open_warm.{label}", warm[0], "s", baseline=f3d[0], target=None, ratio_target=WARM_RATIO_TARGET)
