@@ -47,10 +47,11 @@ class ColourRule:
         self.cmap, self.low, self.high = cmap, float(low), float(high)
         samples = matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, _N))
         self.table = np.round(samples[:, :3] * 255).astype(np.uint8)
+        self._with_no_data = np.r_[self.table, NO_DATA_RGB[None]]  # row _N: no value
 
     def rgb(self, values) -> np.ndarray:
         """Colours for one value (3 uint8) or an array of values (n x 3 uint8)."""
         v = np.asarray(np.nan if values is None else values, dtype=float)
-        t = np.clip((v - self.low) / (self.high - self.low), 0.0, 1.0)
-        rgb = self.table[np.rint(np.nan_to_num(t) * (_N - 1)).astype(np.intp)]
-        return np.where(np.isnan(v)[..., None], NO_DATA_RGB, rgb).astype(np.uint8)
+        row = np.clip((v - self.low) * ((_N - 1) / (self.high - self.low)), 0.0, _N - 1)
+        row = np.where(np.isnan(row), _N, np.rint(row))  # few passes: thousands of parts per frame
+        return self._with_no_data[row.astype(np.intp)]

@@ -193,6 +193,9 @@ def _draw_text(draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, 
 def _elide(text: str, unit: str, size: int, room: float) -> str:
     """``text (unit)`` shortened with an ellipsis to fit ``room`` pixels (the unit is kept)."""
     tail = f" ({unit})" if unit else ""
+    # Only a prefix of at most ``room`` characters can fit (a glyph is at least a pixel
+    # wide): a legend over thousands of signals has a title of tens of thousands.
+    text = text if len(text) <= room else text[:int(room) + 1]
     if text_width(text + tail, size, True) <= room:
         return text + tail
     def fits(n: int) -> bool:

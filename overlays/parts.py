@@ -2,12 +2,14 @@
 
 Parts that never move share one merged mesh; every part that moves (and the
 parts that ride on it) forms a rigid group with one merged mesh and one actor whose
-user matrix follows the joint. Colours live in one uint8 RGB point array per
+user matrix follows the joint. Colours live in one uint8 RGBA point array per
 group, rewritten in place: a part's drawn colour is its data colour if it has one,
 else its file colour or, in the condition view, a neutral grey of the file colour's
-lightness; an alarm tint is mixed over either. A hidden part's points are collapsed
-onto one of its own points (zero-area triangles draw nothing and cannot be picked),
-so nothing is rebuilt after start-up. (VTK's polydata mapper ignores hidden-cell ghost flags.)
+lightness; an alarm tint is mixed over either. New data colours rewrite only the
+points of data-coloured parts, and only the colour array is uploaded again. A hidden
+part's points are collapsed onto one of its own points (zero-area triangles draw
+nothing and cannot be picked), so nothing is rebuilt after start-up. (VTK's polydata
+mapper ignores hidden-cell ghost flags.)
 """
 
 from __future__ import annotations
@@ -36,9 +38,13 @@ class _Group:
     cell_part: np.ndarray  # part index per cell
     base_rgb: np.ndarray  # colours from the file
     parts: frozenset  # part indices present in this group
-    look_rgb: np.ndarray | None = None  # colours without data: file colours, or neutral greys
+    look: np.ndarray | None = None  # RGBA without data: file colours, or neutral greys
     rest_points: np.ndarray | None = None  # point coordinates with every part shown, once one is hidden
-    colours_dirty: bool = True
+    rgba: np.ndarray | None = None  # the drawn colours: a view of the mesh's VTK array
+    colours_dirty: bool = False  # data colours changed: the points of data-coloured parts are redrawn
+    look_dirty: bool = True  # anything else that colours changed: every point is redrawn
+    coloured: np.ndarray | slice | None = None  # the points of data-coloured parts (set with the look)
+    coloured_part: np.ndarray | None = None  # their parts
     points_dirty: bool = False
 
 
@@ -68,12 +74,13 @@ class PartMeshes:
         self._worlds: dict[str, np.ndarray] | None = None
         self._joints_dirty = True
         n = len(self.names)
-        self._override = np.zeros((n, 3), dtype=np.uint8)
+        # RGBA, as drawn (alpha always 255): whole rows are copied into the mesh
+        self._override = np.full((n, 4), 255, dtype=np.uint8)
         self._has_override = np.zeros(n, dtype=bool)
         self._hidden = np.zeros(n, dtype=bool)
         self._neutral = np.zeros(n, dtype=bool)  # drawn grey (condition view) unless data colours it
         self.neutral_range = palette.NEUTRAL_RANGES[0]
-        self._tint = np.zeros((n, 3), dtype=np.float32)
+        self._tint = np.full((n, 4), 255, dtype=np.float32)
         self._tint_weight = np.zeros(n, dtype=np.float32)  # 0: no tint
         self._subtree = self._subtrees()
         self._local_bounds = [_corners(p.vertices) if p.has_geometry else None for p in assembly]
@@ -107,13 +114,13 @@ class PartMeshes:
         mesh = _polydata(arrays["points"], arrays["faces"])
         mesh.point_data["Normals"] = arrays["normals"]
         mesh.point_data.active_normals_name = "Normals"
-        mesh.point_data["rgb"] = arrays["rgb"].copy()
+        mesh.point_data["rgba"] = _rgba(arrays["rgb"])  # as drawn: RGB is converted on every upload
         mesh.cell_data["part"] = arrays["cell_part"]
-        actor = self.plotter.add_mesh(mesh, scalars="rgb", rgb=True, smooth_shading=True,
+        actor = self.plotter.add_mesh(mesh, scalars="rgba", rgba=True, smooth_shading=True,
                                       specular=0.25, specular_power=20, show_scalar_bar=False,
                                       reset_camera=False)
         return _Group(root, mesh, actor, arrays["point_part"], arrays["cell_part"], arrays["rgb"],
-                      frozenset(indices), arrays["rgb"])
+                      frozenset(indices), _rgba(arrays["rgb"]), rgba=np.asarray(mesh.point_data["rgba"]))
 
     # -- updates --------------------------------------------------------------------
 
@@ -128,20 +135,22 @@ class PartMeshes:
         idx = self.own_geometry(name)
         if rgb is None:
             self._has_override[idx] = False
-            self._mark(idx, "colours_dirty")
+            self._mark(idx, "look_dirty")
         else:
             self.set_colours(idx, np.broadcast_to(np.asarray(rgb, np.uint8), (len(idx), 3)))
 
     def set_colours(self, idx: np.ndarray, rgb: np.ndarray) -> None:
         """Colour many parts at once: part indices ``idx`` (see ``index``), ``rgb`` n x 3."""
-        self._override[idx] = rgb
-        self._has_override[idx] = True
+        self._override[idx, :3] = rgb
+        if not self._has_override[idx].all():  # parts newly data-coloured
+            self._has_override[idx] = True
+            self._mark(idx, "look_dirty")
         self._mark(idx, "colours_dirty")
 
     def colour_of(self, name: str) -> np.ndarray | None:
         """Current override colour of a part, or None when it shows its file colour."""
         i = self.index[name]
-        return self._override[i].copy() if self._has_override[i] else None
+        return self._override[i, :3].copy() if self._has_override[i] else None
 
     def set_neutral(self, mask, grey_range: tuple[int, int] | None = None) -> None:
         """Draw the parts in ``mask`` (bool per part, see ``index``) neutral: greys of their
@@ -157,9 +166,9 @@ class PartMeshes:
             if g >= 0:
                 group = self.groups[g]
                 neutral = mask[group.point_part]
-                group.look_rgb = (np.where(neutral[:, None], palette.neutral(group.base_rgb, *self.neutral_range),
-                                           group.base_rgb) if neutral.any() else group.base_rgb)
-                group.colours_dirty = True
+                group.look = _rgba(np.where(neutral[:, None], palette.neutral(group.base_rgb, *self.neutral_range),
+                                            group.base_rgb) if neutral.any() else group.base_rgb)
+                group.look_dirty = True
 
     def is_neutral(self, name: str) -> bool:
         """True if the part is drawn neutral when no data colours it."""
@@ -169,9 +178,9 @@ class PartMeshes:
         """Mix ``rgb`` (n x 3, or one colour) over parts ``idx`` by ``weight`` (0..1, one or
         n; 0 removes the tint): how a part in alarm shows its severity."""
         idx = np.asarray(idx, dtype=np.int64)
-        self._tint[idx] = rgb
+        self._tint[idx, :3] = rgb
         self._tint_weight[idx] = weight
-        self._mark(idx, "colours_dirty")
+        self._mark(idx, "look_dirty")
 
     def set_visible(self, name: str, visible: bool) -> None:
         """Show or hide ``name`` and every part under it."""
@@ -190,22 +199,25 @@ class PartMeshes:
         self._joints_dirty = True
 
     def _mark(self, idx: np.ndarray, flag: str) -> None:
-        for g in np.unique(self._group_of_part[idx]):
-            if g >= 0:  # -1: a part without geometry
-                setattr(self.groups[g], flag, True)
+        touched = np.zeros(len(self.groups) + 1, dtype=bool)
+        touched[self._group_of_part[idx] + 1] = True  # 0: a part without geometry
+        for g in np.flatnonzero(touched[1:]):
+            setattr(self.groups[g], flag, True)
 
     def flush(self) -> None:
         """Write pending colours, visibility and joint matrices into VTK, in place."""
         for group in self.groups:
             pp = group.point_part
-            if group.colours_dirty:
-                rgb = group.mesh.point_data["rgb"]
-                rgb[:] = np.where(self._has_override[pp][:, None], self._override[pp], group.look_rgb)
-                if self._tint_weight.any():  # costs nothing while no part is in alarm
-                    w = self._tint_weight[pp][:, None]
-                    rgb[:] = np.rint(rgb * (1 - w) + self._tint[pp] * w)
-                group.mesh.Modified()
-                group.colours_dirty = False
+            if group.look_dirty:
+                has_override = self._has_override.take(pp)
+                group.coloured = slice(None) if has_override.all() else np.flatnonzero(has_override)
+                group.coloured_part = pp[group.coloured]
+                group.rgba[:] = self._tinted(group.look, pp)
+            if group.look_dirty or group.colours_dirty:
+                part = group.coloured_part
+                group.rgba[group.coloured] = self._tinted(self._override.take(part, axis=0), part)
+                group.mesh.GetPointData().GetArray("rgba").Modified()  # only the colours are uploaded again
+                group.colours_dirty = group.look_dirty = False
             if group.points_dirty:
                 if group.rest_points is None:  # kept only once something is hidden
                     group.rest_points = np.array(group.mesh.points)
@@ -224,6 +236,13 @@ class PartMeshes:
                 if group.root is not None:
                     group.actor.user_matrix = worlds[group.root]
             self.selection.follow()
+
+    def _tinted(self, rgb: np.ndarray, point_part: np.ndarray) -> np.ndarray:
+        """``rgb`` (RGBA) of points of parts ``point_part`` with the parts' alarm tints mixed in."""
+        if not self._tint_weight.any():  # costs nothing while no part is in alarm
+            return rgb
+        w = self._tint_weight.take(point_part)[:, None]
+        return np.rint(rgb * (1 - w) + self._tint.take(point_part, axis=0) * w)
 
     def world_transforms(self) -> dict[str, np.ndarray]:
         """Current world matrix of every part's frame (kept until a joint moves)."""
@@ -414,6 +433,11 @@ def _polydata(points: np.ndarray, faces: np.ndarray) -> pv.PolyData:
     mesh.points = points  # no vertex cells, unlike PolyData(points)
     mesh.SetPolys(cells)
     return mesh
+
+
+def _rgba(rgb: np.ndarray) -> np.ndarray:
+    """Opaque RGBA of ``rgb`` (n x 3 uint8)."""
+    return np.c_[rgb, np.full(len(rgb), 255, np.uint8)]
 
 
 def _corners(vertices: np.ndarray) -> np.ndarray:

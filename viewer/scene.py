@@ -32,6 +32,7 @@ BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels r
 # cost 75 ms instead of 19 ms; VTK's FXAA falls back to SSAA there, which is slower still.
 MULTI_SAMPLES = 0
 MAX_LEGENDS = 6  # more colour bars than this hide the machine
+MAX_CARETS = 16  # a legend over more values shows none: that many carets are a smear, not a reading
 LABEL_PERIOD_S = 0.1  # label texts change at most this often
 BLINK_PERIOD_S = 1.0  # an unacknowledged badge's halo blinks once a second: 2 renders/s of an idle view
 ALARM_TINT = 0.6  # share of the severity colour in a part in alarm that has no data colour
@@ -69,6 +70,7 @@ class Scene:
         self.parts = PartMeshes(plotter, twin.assembly, moving_parts(twin), twin.geometry)
 
         self.qualities: dict[str, str] = {}
+        self._untrusted: dict[str, str] = {}  # signal -> quality, of those drawn washed out
         self._index = {id(b): i for i, b in enumerate(bindings)}  # for unit conversions
         self.colours = [(b, ColourRule(b.cmap, *b.range)) for b in bindings if b.kind == "colour"]
         self._colour_sets = self._colour_tables()
@@ -115,7 +117,8 @@ class Scene:
 
     def _add_legends(self) -> LegendLayer | None:
         """One colour legend per distinct map, range and unit: titled with its bindings'
-        display name, its signals' limits marked on the bar, a caret per signal."""
+        display name, its signals' limits marked on the bar, a caret per signal (none
+        over more than :data:`MAX_CARETS` signals)."""
         groups: dict[tuple, list[BindingSpec]] = {}
         for b, _ in self.colours:
             groups.setdefault((b.cmap, b.range, b.unit or self.twin.signals[b.signal].unit), []).append(b)
@@ -128,9 +131,10 @@ class Scene:
             marks = {(v * signals[b.signal][0] + signals[b.signal][1], 3 if key.startswith("alarm") else 2)
                      for b in bound  # a colour binding's own limits replace its signal's
                      for key, v in limits.get(f"{b.signal}@{b.part}" if b.limits else b.signal, {}).items()}
+            carets = len(signals) <= MAX_CARETS
             specs.append(LegendSpec(ColourRule(cmap, low, high), legend_title(list(signals), names),
-                                    _pretty_unit(unit), sorted(marks), marker_tags(list(signals))))
-            self._legend_signals.append(list(signals.items()))
+                                    _pretty_unit(unit), sorted(marks), marker_tags(list(signals)) if carets else []))
+            self._legend_signals.append(list(signals.items()) if carets else [])
         self._legend_names = {name for signals in self._legend_signals for name, _ in signals}
         return LegendLayer(self.plotter.renderer, specs) if specs else None
 
@@ -197,13 +201,15 @@ class Scene:
         """
         if qualities is not None:
             self.qualities = qualities
+            self._untrusted = {name: q for name, q in qualities.items() if q in QUALITY_LOOKS}
         for rule, signals, names, targets, owners, (scale, offset) in self._shown_colour_sets():
             if force or not names.isdisjoint(dirty):
-                raw = np.array([np.nan if (v := values.get(n)) is None else v for n in signals])
+                raw = np.array(list(map(values.get, signals)), dtype=float)  # None (no value yet): NaN
                 rgb = rule.rgb(raw * scale + offset)
-                for i, name in enumerate(signals):
-                    if self.qualities.get(name, "live") in QUALITY_LOOKS:
-                        rgb[i] = untrusted(rgb[i], self.qualities[name])
+                if self._untrusted:  # a loop over every signal only while some are not live
+                    for i, name in enumerate(signals):
+                        if name in self._untrusted:
+                            rgb[i] = untrusted(rgb[i], self._untrusted[name])
                 self.parts.set_colours(targets, rgb[owners])
         if self.legends is not None and (force or not self._legend_names.isdisjoint(dirty)):
             self._sync_legends(values)

@@ -13,7 +13,7 @@ from overlays.legend import _elide, humanise, legend_title, marker_tags, nice_ti
 from overlays.palette import SEVERITY_RGB
 from tests.conftest import make_test_machine
 from tests.pixels import colour_at, near
-from viewer.scene import LABEL_PERIOD_S, Scene
+from viewer.scene import LABEL_PERIOD_S, MAX_CARETS, Scene
 from viewer.twin.loader import load_twin
 
 PUMP = "resources/machines/pump"
@@ -129,6 +129,27 @@ def test_carets_change_only_with_colour_bound_values(rig):
     rig.sync({"temp": 60.0, "angle": 10.0}, {"angle"}, dt=0.0)  # temp not changed: not looked at
     assert rig.legends.values == [[50.0], [None]]
     assert not rig.legends.set_values(0, [50.0])  # the same value moves nothing
+
+
+def test_a_legend_over_more_values_than_carets_can_show_has_none_and_an_elided_title(tmp_path):
+    n = MAX_CARETS + 1
+    lines = ["twin: many", "parts:", "  - {name: rig, mesh: rig.glb}", "signals:"]
+    lines += [f"  s{i}: {{topic: t/{i}}}" for i in range(n)]
+    lines += ["bindings:"] + [f"  - {{colour: bearing, signal: s{i}, cmap: viridis, range: [0, 1], "
+                              f"title: Bearing {i} of a long line of bearings}}" for i in range(n)]
+    make_test_machine(tmp_path)
+    (tmp_path / "many.twin.yaml").write_text("\n".join(lines) + "\n")
+    plotter = pv.Plotter(off_screen=True, window_size=(800, 600))
+    scene = Scene(plotter, load_twin(tmp_path / "many.twin.yaml"))
+    try:
+        scene.sync({f"s{i}": 0.5 for i in range(n)}, {f"s{i}" for i in range(n)}, dt=0.0)
+        _frame(plotter)
+        assert scene.legends.specs[0].markers == [] and scene.legends.values == [[]]
+        title = scene.legends.panels[0].title
+        assert title.startswith("Bearing 0 of a long line of bearings / ") and title.endswith("…")
+    finally:
+        scene.close()
+        plotter.close()
 
 
 @pytest.mark.parametrize("size", [(640, 400), (1920, 1080)])

@@ -46,6 +46,28 @@ def test_recolouring_a_part_changes_its_pixels_and_only_its_pixels(view):
     assert np.allclose(colour_at(_shot(plotter), bearing), colour_at(before, bearing), atol=3)
 
 
+def test_new_data_colours_leave_the_other_parts_and_the_alarm_tint_as_they_were(view):
+    plotter, parts = view
+    bearing, base = pixel_of(plotter, (-0.25, -0.15, 0.35)), pixel_of(plotter, (0.0, -0.3, 0.1))
+    before = _shot(plotter)
+    parts.set_colour("bearing", (255, 0, 0))
+    base_idx = parts.own_geometry("base")
+    parts.set_tints(base_idx, (0, 0, 255), 1.0)  # base in alarm, drawn all blue
+    parts.flush()
+    for rgb in ((0, 255, 0), (255, 0, 0)):  # new data colours: only the bearing's points are rewritten
+        parts.set_colour("bearing", rgb)
+        parts.flush()
+        shot = _shot(plotter)
+        assert near(colour_at(shot, bearing), rgb, tol=90)
+        assert near(colour_at(shot, base), (0, 0, 255), tol=90)
+    parts.set_tints(base_idx, 0, 0.0)
+    parts.set_tints(parts.own_geometry("bearing"), (0, 0, 255), 1.0)  # a tint shows over a data colour too
+    parts.flush()
+    shot = _shot(plotter)
+    assert near(colour_at(shot, bearing), (0, 0, 255), tol=90)
+    assert np.allclose(colour_at(shot, base), colour_at(before, base), atol=3)
+
+
 def test_joint_moves_the_part_and_its_children(view):
     plotter, parts = view
     tip_rest = pixel_of(plotter, (0.3, -0.08, 0.85))
