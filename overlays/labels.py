@@ -4,7 +4,8 @@ VTK's label placement mapper renders each label's text anew on every frame (meas
 280 ms per frame for 1,000 labels on software GL). Here every glyph is drawn once into
 a texture atlas, and all labels are one 2D mesh of textured quads: a frame moves the
 quads to the anchors' projected positions (one numpy expression), and a new text only
-rewrites its label's quads.
+rewrites its label's quads. VTK gets only the quads that show, and only in a frame where
+something moved.
 
 Labels never cover each other or the alarm badges: each frame, :mod:`overlays.declutter`
 places every box in screen space (again only when an anchor, a box or a badge moved), and a
@@ -264,22 +265,10 @@ class LabelLayer:
         self._choice = np.full(count, -1)  # the candidate each label took, -1 hidden
         self._placed_for = None  # what the last placement was computed from
         self._resized = set()  # labels whose box changed since
+        self._redraw = True  # quads changed since the last frame (else nothing is uploaded again)
 
-        self.polydata = vtk.vtkPolyData()
         self._points = np.zeros((quads * 4, 3), dtype=np.float32)
-        points = vtk.vtkPoints()
-        points.SetData(numpy_to_vtk(self._points, deep=False))
-        self.polydata.SetPoints(points)
-        corners = np.arange(quads * 4).reshape(quads, 4)
-        tris = np.concatenate([corners[:, [0, 1, 2]], corners[:, [0, 2, 3]]], axis=1).reshape(-1, 3)
-        cells = vtk.vtkCellArray()
-        cells.SetData(numpy_to_vtk(np.arange(0, tris.size + 1, 3), deep=True, array_type=vtk.VTK_ID_TYPE),
-                      numpy_to_vtk(tris.ravel(), deep=True, array_type=vtk.VTK_ID_TYPE))
-        self.polydata.SetPolys(cells)
-        tcoords = numpy_to_vtk(self._tcoords.reshape(-1, 2), deep=False)
-        tcoords.SetName("tcoords")
-        self.polydata.GetPointData().SetTCoords(tcoords)
-        self._vtk_points, self._vtk_tcoords = points, tcoords
+        self.polydata = vtk.vtkPolyData()  # the quads that show, out of all of the above (see _upload)
         self._mark_coords()
 
         mapper = vtk.vtkPolyDataMapper2D()
@@ -362,6 +351,7 @@ class LabelLayer:
             self._placed_for = None
         self._home[labels] = np.where(has_text[:, None], home, np.nan)  # no text: no box to place
         self._resized.update(labels.tolist())
+        self._redraw = True
         shifts = declutter.candidate_shifts(np.nan_to_num(home), _LIFT)
         if self._shifts.shape[1] != shifts.shape[1]:
             self._shifts = np.zeros((self.count, *shifts.shape[1:]))
@@ -385,7 +375,7 @@ class LabelLayer:
         tcoords[labels, 1:] = np.where((cells >= 0)[..., None, None], _quad(u0, v0, u1, v1), 0.0)
         box = atlas.box  # any texel inside its cell: the box colour is uniform
         tcoords[labels, 0] = ((atlas.left[box] + 3) / width, 1 - (atlas.top[box] + atlas.height / 2) / height)
-        self._vtk_tcoords.Modified()
+        self._redraw = True
 
     def _mark_coords(self) -> None:
         """Texture coordinates of every label's border, leader and dot, by its severity."""
@@ -409,7 +399,7 @@ class LabelLayer:
         border = np.array([cell("border", s) for s in levels], dtype=float)[severity]
         texel = np.c_[(border[:, 0] + 0.5) / width, 1 - (border[:, 1] + self.atlas.height / 2) / height]
         self._tcoords[2 * n:3 * n] = texel[:, None, :]
-        self._vtk_tcoords.Modified()
+        self._redraw = True
 
     def _place(self) -> None:
         """Move every quad to its place on screen (runs before each render): labels at their
@@ -432,6 +422,8 @@ class LabelLayer:
         key = (width, height, xy, boxes, lines)
         same = self._placed_for is not None and all(np.array_equal(a, b, equal_nan=True)
                                                     for a, b in zip(key, self._placed_for))
+        if same and not self._redraw:
+            return  # the quads are where they were: uploading them again costs more than drawing them
         if not (same and self._still_fits(xy, boxes, (width, height))):
             order = np.lexsort((np.arange(self.count), -self.severity))  # worst first, then in order
             anchors = np.where(np.isnan(self._home[:, :1]), np.nan, xy)
@@ -458,9 +450,30 @@ class LabelLayer:
         r = _DOT_PX / 2
         self._points[4 * n:8 * n, :2] = _quad(start[:, 0] - r, start[:, 1] - r, start[:, 0] + r,
                                              start[:, 1] + r).reshape(-1, 2)
-        self._vtk_points.Modified()
-        self.polydata.Modified()
+        self._upload()
 
+    def _upload(self) -> None:
+        """Give VTK the quads that show, in drawing order. Hidden labels and unused glyph
+        slots are left out: drawn off screen or empty they would still cost the rasteriser
+        about as much as shown ones (measured: 44,000 quads for 1,000 labels of which 180
+        showed took 5.6 ms a frame on software GL)."""
+        quads = self._points.reshape(-1, 4, 3)
+        shows = (quads[:, :, 0].max(axis=1) > _OFF / 2) & (quads[:, 0, :2] != quads[:, 2, :2]).any(axis=1)
+        corners = (4 * np.flatnonzero(shows)[:, None] + np.arange(4)).ravel()
+        points = vtk.vtkPoints()
+        points.SetData(numpy_to_vtk(self._points[corners], deep=True))
+        self.polydata.SetPoints(points)
+        tcoords = numpy_to_vtk(self._tcoords.reshape(-1, 2)[corners], deep=True)
+        tcoords.SetName("tcoords")
+        self.polydata.GetPointData().SetTCoords(tcoords)
+        local = np.arange(len(corners)).reshape(-1, 4)
+        tris = np.concatenate([local[:, [0, 1, 2]], local[:, [0, 2, 3]]], axis=1).ravel()
+        cells = vtk.vtkCellArray()
+        cells.SetData(numpy_to_vtk(np.arange(0, tris.size + 1, 3), deep=True, array_type=vtk.VTK_ID_TYPE),
+                      numpy_to_vtk(tris, deep=True, array_type=vtk.VTK_ID_TYPE))
+        self.polydata.SetPolys(cells)
+        self.polydata.Modified()
+        self._redraw = False
 
     def _still_fits(self, xy: np.ndarray, obstacles: np.ndarray, size) -> bool:
         """Nothing moved, but texts may have changed width: do the shown labels whose boxes

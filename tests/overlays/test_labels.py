@@ -222,6 +222,22 @@ def test_labels_keep_their_places_when_nothing_moves(plotter, crowd):
     assert np.array_equal(layer.boxes, before)
 
 
+def test_a_still_frame_uploads_no_label_again_and_a_pan_or_a_new_text_redraws_them(plotter, layer):
+    layer.set_many(range(3), WHERE, ["P1 10.0 °C", "P2 20.0 °C", "P3 30.0 °C"])
+    _shot(plotter)
+    uploaded, before = layer.polydata.GetMTime(), layer.boxes.copy()
+    still = _shot(plotter)
+    assert layer.polydata.GetMTime() == uploaded  # nothing moved: the quads are not touched
+    plotter.camera.position, plotter.camera.focal_point = (1, 0, 10), (1, 0, 0)  # pan right
+    panned = _shot(plotter)
+    shift = layer.boxes - before
+    assert (shift[:, [0, 2]] < -20).all() and np.allclose(shift, shift[0])  # every label moved left with its anchor
+    assert not np.array_equal(panned, still)
+    layer.set(1, WHERE[1], "P2 21.5 °C")
+    crop = _shot(plotter)[_rows_cols(plotter, layer.boxes[1])][..., :3]
+    assert _similarity(_ink(crop.astype(float)), _reference("P2 21.5 °C")) > 0.9
+
+
 def test_labels_keep_clear_of_obstacles(plotter, crowd):
     layer, _ = crowd
     _shot(plotter)
