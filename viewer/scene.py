@@ -68,6 +68,7 @@ class Scene:
         plotter.set_background(BACKGROUND[0], top=BACKGROUND[1])
         bindings = twin.bindings
         self.parts = PartMeshes(plotter, twin.assembly, moving_parts(twin), twin.geometry)
+        twin.geometry = None  # handed over: the meshes hold what they need of it
 
         self.qualities: dict[str, str] = {}
         self._untrusted: dict[str, str] = {}  # signal -> quality, of those drawn washed out
