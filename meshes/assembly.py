@@ -162,7 +162,8 @@ def assemble(children: dict, base, geometry, name: str, scale: float, label: str
     Raises
     ------
     MeshImportError
-        If a node has the name the top part takes.
+        If a node has the name the top part takes, or triangles that refer to vertices
+        it does not have.
     """
     tops = children.get(base, [])
     while len(tops) == 1 and tops[0][2] is None and len(children.get(tops[0][0], [])) == 1:
@@ -186,6 +187,10 @@ def assemble(children: dict, base, geometry, name: str, scale: float, label: str
                                   "that holds the file; give that part another name")
         part = Part(name=part_name, parent=parent, local=local, source=f"{label}:{node}")
         arrays = None if key is None else geometry(key)
+        if arrays is not None and len(arrays[1]) and (arrays[1].min() < 0 or arrays[1].max() >= len(arrays[0])):
+            # The renderer would read past the vertices (and crash): no such part goes on.
+            raise MeshImportError(f"{label}: the file is damaged: node {node!r} has triangles that refer to "
+                                  f"vertex {int(arrays[1].max())}, but only {len(arrays[0])} vertices")
         if arrays is not None:
             part.vertices, part.faces, part.colors, *normals = arrays
             part.normals = normals[0] if normals else None

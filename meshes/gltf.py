@@ -156,9 +156,7 @@ def _mesh(header: dict, data: np.ndarray, binary: int, mesh: dict, scale: float)
         if len(indices) % 3:
             raise _Unsupported
         faces = indices.view(np.int32) if indices.dtype == np.uint32 else indices.astype(np.int32)
-        faces = faces.reshape(-1, 3)
-        if len(faces) and (faces.min() < 0 or faces.max() >= len(vertices)):
-            raise _Unsupported  # out of range: never handed to the renderer from here
+        faces = faces.reshape(-1, 3)  # indices past the vertices are refused by assemble()
     else:
         if len(vertices) % 3:
             raise _Unsupported

@@ -176,10 +176,22 @@ def test_files_outside_the_subset_go_to_the_general_importer(tmp_path, case):
     assert read_glb(_with(tmp_path, OUTSIDE[case])) is None
 
 
-def test_an_index_past_the_vertices_is_never_handed_on(tmp_path):
+def test_an_index_past_the_vertices_is_a_clear_error_from_either_reader(tmp_path):
+    """Handed on, it made the renderer read past the vertices and crash (SIGSEGV)."""
+    from meshes.formats import MeshImportError
+
     glb = Glb()
-    glb.node("a", mesh=glb.mesh(CUBE_V, np.r_[CUBE_F[:-1], [[0, 1, 8]]]))
-    assert read_glb(glb.write(tmp_path / "bad.glb")) is None
+    glb.node("a", mesh=glb.mesh(CUBE_V, np.r_[CUBE_F[:-1], [[0, 1, 100_000_000]]]))
+    path = glb.write(tmp_path / "bad.glb")
+    message = r"bad.glb: the file is damaged: node 'a' has triangles that refer to vertex 100000000, but only 8"
+    with pytest.raises(MeshImportError, match=message):
+        read_glb(path)
+    with pytest.raises(MeshImportError, match=message):
+        load_assembly(path)
+    obj = tmp_path / "bad.obj"  # a format only the child reads
+    obj.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n")
+    with pytest.raises(MeshImportError):
+        import_assembly(obj)
 
 
 def test_a_damaged_glb_gives_the_general_importers_message(tmp_path):
