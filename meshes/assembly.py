@@ -8,6 +8,9 @@ import numpy as np
 
 from meshes.formats import MeshImportError
 
+MAX_PARTS = 100_000  # nodes an imported file may have
+MAX_DEPTH = 256  # levels of nesting (CAD assemblies have tens)
+
 
 @dataclass
 class Part:
@@ -178,8 +181,14 @@ def assemble(children: dict, base, geometry, name: str, scale: float, label: str
         assembly.add(Part(name=name, source=label))
         rename = {}
         queue = [(name, *top) for top in tops]
+    depth = {None: 0, name: 1}
     for parent, node, matrix, key in queue:  # breadth first (the queue grows): parents before children
         part_name = rename.get(node, node)
+        depth[part_name] = depth[parent] + 1
+        if depth[part_name] > MAX_DEPTH or len(assembly) >= MAX_PARTS:
+            # Beyond any machine; the viewer's per-part work would take minutes (or memory).
+            raise MeshImportError(f"{label}: more than {MAX_PARTS:,} nodes or nesting deeper than {MAX_DEPTH} "
+                                  "levels: not a machine model the viewer can show")
         local = np.array(matrix, dtype=float)
         local[:3, 3] *= scale
         if part_name in assembly:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from meshes.assembly import Assembly, assemble
+from meshes.assembly import MAX_PARTS, Assembly, assemble
 from meshes.checks import Unreadable, gltf_header
 from meshes.formats import DEFAULT_COLOR, UNITS, MeshImportError
 
@@ -85,6 +85,8 @@ def _assembly(path: Path, header: dict, binary: int, name: str, units: str | Non
         raise _Unsupported
     data = np.memmap(path, dtype=np.uint8, mode="c")  # nothing is read until used, writes stay private
     nodes = header.get("nodes", [])
+    if len(nodes) > MAX_PARTS:
+        raise _Unsupported  # the child importer, under its memory limit, says what is wrong
     names = [node.get("name") for node in nodes]
     if (not all(isinstance(n, str) for n in names) or len(set(names)) != len(names) or "world" in names
             or any("camera" in node for node in nodes)):

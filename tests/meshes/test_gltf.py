@@ -225,3 +225,17 @@ def test_normals_in_the_file_are_handed_on_and_their_absence_leaves_them_to_the_
     assembly = read_glb(glb.write(tmp_path / "n.glb"))
     np.testing.assert_array_equal(assembly["with"].normals, up)
     assert assembly["without"].normals is None
+
+
+@pytest.mark.parametrize("shape", ["deep", "wide"])
+def test_a_node_tree_beyond_any_machine_is_refused_quickly(tmp_path, shape, monkeypatch):
+    import meshes.assembly
+    from meshes.formats import MeshImportError
+
+    monkeypatch.setattr(meshes.assembly, "MAX_PARTS", 500)  # the real limit, made small to stay quick
+    glb = Glb()
+    glb.node("n0", mesh=glb.mesh(CUBE_V, CUBE_F))
+    for i in range(1, 600):
+        glb.node(f"n{i}", i - 1 if shape == "deep" else 0)
+    with pytest.raises(MeshImportError, match="more than 500 nodes or nesting deeper than 256 levels"):
+        read_glb(glb.write(tmp_path / "tree.glb"))
