@@ -180,9 +180,14 @@ def _accessor(header: dict, data: np.ndarray, binary: int, index: int, types: di
         raise _Unsupported
     view = header["bufferViews"][accessor["bufferView"]]
     dtype, width, count = np.dtype(types[accessor["componentType"]]), _WIDTH[kind], int(accessor["count"])
-    start = binary + int(view.get("byteOffset", 0)) + int(accessor.get("byteOffset", 0))
+    offsets = int(view.get("byteOffset", 0)), int(accessor.get("byteOffset", 0))
+    start = binary + sum(offsets)
     row = dtype.itemsize * width
     stride = int(view.get("byteStride") or row)
+    # The layout check bounds the data by the file for sane offsets and strides only: a
+    # negative one, or rows that overlap, would let a strided view read outside the map.
+    if min(*offsets, count) < 0 or stride < row or start + max(count - 1, 0) * stride + row > len(data):
+        raise _Unsupported
     if start % dtype.itemsize or stride % dtype.itemsize:
         raise _Unsupported  # misaligned: numpy views need aligned items
     if stride == row:

@@ -168,6 +168,11 @@ OUTSIDE = {
     "a camera": lambda g: g.header["nodes"][1].update(camera=0),
     "a cycle": lambda g: g.header["nodes"][1].update(children=[0]),
     "lines": lambda g: g.header["meshes"][1]["primitives"][0].update(mode=1),
+    # Layouts a strided view would read outside the file with:
+    "a negative stride": lambda g: g.header["bufferViews"][0].update(byteStride=-12),
+    "overlapping rows": lambda g: g.header["bufferViews"][0].update(byteStride=4),
+    "a negative offset": lambda g: g.header["accessors"][0].update(byteOffset=-4096),
+    "a negative count": lambda g: g.header["accessors"][0].update(count=-5),
 }
 
 
