@@ -148,7 +148,12 @@ def test_mqtt5_persistent_session_delivers_what_was_published_while_cut_off(mosq
             publisher.send(f"seq/{i}", str(i))
         wait_until(lambda: source.status.state == "live", timeout=10)
         if persistent:
-            wait_until(lambda: len(source._latest) == 10)
+            arrived = lambda: sorted(int(p) for p, _, _ in list(source._latest.values()))  # noqa: E731
+            try:
+                wait_until(lambda: len(source._latest) == 10)
+            except AssertionError:  # say what did arrive: a lost message differs from a late one
+                raise AssertionError(f"after the reconnect only {arrived()} arrived "
+                                     f"(status {source.status})") from None
             assert sorted(int(p) for p, _, _ in source.drain().values()) == list(range(10))
         else:
             import time
