@@ -220,12 +220,12 @@ def _colours(header: dict, data: np.ndarray, binary: int, primitive: dict, n: in
         else:
             colour0 = colour0[:, :3].astype(np.float64)
     if colour0 is None:
-        return np.tile(DEFAULT_COLOR if factor is None else _to_srgb8(np.clip(factor, 0.0, 1.0)), (n, 1))
+        return np.tile(DEFAULT_COLOR if factor is None else linear_to_srgb8(np.clip(factor, 0.0, 1.0)), (n, 1))
     rgb = colour0 if factor is None else colour0 * factor
-    return _to_srgb8(np.clip(rgb, 0.0, 1.0))
+    return linear_to_srgb8(np.clip(rgb, 0.0, 1.0))
 
 
-def _to_srgb8(linear: np.ndarray) -> np.ndarray:
-    """Linear light 0..1 to sRGB bytes."""
+def linear_to_srgb8(linear: np.ndarray) -> np.ndarray:
+    """Linear light 0..1 to sRGB bytes (both readers' glTF and STEP colours)."""
     srgb = np.where(linear > 0.00313066844250063, 1.055 * np.power(linear, 1.0 / 2.4) - 0.055, 12.92 * linear)
     return np.round(np.clip(srgb, 0.0, 1.0) * 255).astype(np.uint8)

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
-from trimesh.visual.color import linear_to_srgb, srgb_to_linear
+from trimesh.visual.color import srgb_to_linear
 
 from meshes.assembly import Assembly, assemble
 from meshes.checks import DAMAGED, FORMATS, Unreadable, gltf_header, misnamed, sniff, with_article
 from meshes.formats import DEFAULT_COLOR, SUPPORTED_SUFFIXES, UNITS, VERSION, MeshImportError  # noqa: F401 (re-exported)
-from meshes.gltf import read_glb
+from meshes.gltf import linear_to_srgb8, read_glb
 
 
 #: Formats whose colours are linear light (glTF's baseColorFactor and COLOR_0; STEP
@@ -266,11 +266,11 @@ def _vertex_colors(mesh: trimesh.Trimesh, linear: bool = False, factors: dict | 
                 rgb *= color0
             if texture is not None:
                 rgb *= srgb_to_linear(texture / 255.0)
-            return _to_uint8(linear_to_srgb(np.clip(rgb, 0.0, 1.0)))
+            return linear_to_srgb8(np.clip(rgb, 0.0, 1.0))
         if visual.kind in ("vertex", "face"):
             rgb = np.asarray(visual.vertex_colors)[:, :3]
             if len(rgb) == n:
-                return _to_uint8(linear_to_srgb(rgb / 255.0)) if linear else rgb.astype(np.uint8)
+                return linear_to_srgb8(rgb / 255.0) if linear else rgb.astype(np.uint8)
     except MemoryError:  # not the material's fault: the caller needs to know
         raise
     except Exception:  # a broken material must not lose the geometry

@@ -110,7 +110,7 @@ class PartMeshes:
         return self._root_of[name]
 
     def _build_group(self, root: str | None, arrays: dict[str, np.ndarray]) -> _Group:
-        indices = np.unique(arrays["cell_part"]).tolist()
+        indices = np.flatnonzero(np.bincount(arrays["cell_part"])).tolist()  # O(n): no sort of 5M cells
         mesh = _polydata(arrays["points"], arrays["faces"])
         mesh.point_data["Normals"] = arrays["normals"]
         mesh.point_data.active_normals_name = "Normals"
