@@ -13,7 +13,8 @@ from overlays.selection import COVER_TOLERANCE
 from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.label_rule import LabelRule
 from overlays.labels import LabelLayer
-from overlays.legend import LegendLayer, LegendSpec, humanise, legend_title, marker_tags
+from overlays.legend import LegendLayer
+from overlays.legend_panel import LegendSpec, humanise, legend_title, marker_tags
 from overlays.parts import PartMeshes, prepare
 from viewer.twin.loader import Twin
 from viewer.twin.schema import BindingSpec

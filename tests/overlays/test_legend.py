@@ -9,7 +9,7 @@ import pytest
 import pyvista as pv
 
 from overlays.colormap import ColourRule
-from overlays.legend import _elide, humanise, legend_title, marker_tags, nice_ticks, text_width, tick_texts
+from overlays.legend_panel import _elide, humanise, legend_title, marker_tags, nice_ticks, text_width, tick_texts
 from overlays.palette import SEVERITY_RGB
 from tests.conftest import make_test_machine
 from tests.pixels import colour_at, near
