@@ -16,17 +16,15 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-from matplotlib.ft2font import FT2Font
 from PIL import Image, ImageDraw, ImageFont
 
 from overlays.colormap import ColourRule
-from overlays.labels import font_for
+from overlays.glyphs import BOX_RGBA, charmap, font_for  # the panels look like the label boxes
 from overlays.palette import SEVERITY_RGB
 
 
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _REGULAR, _BOLD = _FONTS / "DejaVuSans.ttf", _FONTS / "DejaVuSans-Bold.ttf"
-_PANEL_RGBA = (31, 36, 46, 220)  # the labels' box colour: one look for the app's own texts
 _TITLE_RGB = (240, 242, 246)
 _TICK_RGB = (200, 205, 214)
 _FRAME_RGB = (120, 128, 142)  # around the bar: inferno's black end still shows where it starts
@@ -143,17 +141,12 @@ def _runs(text: str, base: Path) -> list[tuple[str, Path]]:
     """``text`` in runs of one font each: ``base`` where it has the glyph, else a font that has."""
     runs: list[tuple[str, Path]] = []
     for char in text:
-        path = base if ord(char) in _charmap(base) else (font_for(char) or base)
+        path = base if ord(char) in charmap(str(base)) else (font_for(char) or base)
         if runs and runs[-1][1] == path:
             runs[-1] = (runs[-1][0] + char, path)
         else:
             runs.append((char, path))
     return runs
-
-
-@functools.cache
-def _charmap(path: Path) -> frozenset[int]:
-    return frozenset(FT2Font(str(path)).get_charmap())
 
 
 def text_width(text: str, size: int, bold: bool = False) -> float:
@@ -277,7 +270,7 @@ def draw_panel(spec: LegendSpec, scale: float = 1.0, max_width: int | None = Non
 
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle([0, 0, width - 1, height - 1], radius=px(4), fill=_PANEL_RGBA)
+    draw.rounded_rectangle([0, 0, width - 1, height - 1], radius=px(4), fill=BOX_RGBA)
     _draw_text(draw, pad, title_base, title, title_size, _TITLE_RGB, bold=True)
     x0, x1 = side, side + bar_len
     f = max(1, round(scale))  # frame width

@@ -10,7 +10,8 @@ from scipy import ndimage
 from overlays import declutter, palette
 from overlays.label_rule import LabelRule, limit_mark
 from overlays.badges import BADGE_PX
-from overlays.labels import _BOX_RGBA, _PAD_X, LabelLayer, font_for
+from overlays.glyphs import BOX_RGBA, font_for
+from overlays.labels import _PAD_X, LabelLayer
 from tests.pixels import pixel_of
 from viewer.scene import Scene
 from viewer.twin.loader import load_twin
@@ -131,7 +132,7 @@ def test_new_characters_grow_the_atlas_and_leave_other_labels_as_they_were(plott
 # -- decluttering, severity and limit marks -------------------------------------------
 
 CROWD = 12
-BOX_RGB = np.array(_BOX_RGBA[:3]) * _BOX_RGBA[3] / 255  # the box drawn over black
+BOX_RGB = np.array(BOX_RGBA[:3]) * BOX_RGBA[3] / 255  # the box drawn over black
 
 
 @pytest.fixture
