@@ -10,7 +10,7 @@ import pyvista as pv
 from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
 from viewer.live.mqtt import ConnectionStatus, MqttSource
-from viewer.alarms import AlarmState
+from viewer.alarm_types import AlarmState
 from viewer.scene import Scene
 from viewer.state import TwinAlarms, TwinState
 from viewer.twin.loader import Twin

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from viewer.alarms import Alarm, Severity
+from viewer.alarm_types import Alarm, Severity
 from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
 from viewer.live.mqtt import MqttSource

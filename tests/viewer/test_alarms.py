@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from viewer.alarms import AlarmBook, AlarmSpec, AlarmState, Severity
+from viewer.alarm_types import AlarmSpec, AlarmState, Severity
+from viewer.alarms import AlarmBook
 
 NORMAL, UNACK, ACKED, RTN_UNACK = (AlarmState.NORMAL, AlarmState.ACTIVE_UNACKED, AlarmState.ACTIVE_ACKED,
                                    AlarmState.RETURNED_UNACKED)

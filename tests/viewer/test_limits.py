@@ -10,7 +10,7 @@ import pytest
 import pyvista as pv
 
 from tests.conftest import make_test_machine, wait_until
-from viewer.alarms import AlarmState, Severity
+from viewer.alarm_types import AlarmState, Severity
 from viewer.cli import main
 from viewer.session import Session
 from viewer.twin.loader import TwinError, load_twin

@@ -17,7 +17,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from overlays.palette import SEVERITY_RGB
-from viewer.alarms import Alarm, AlarmState, Severity
+from viewer.alarm_types import Alarm, AlarmState, Severity
 from viewer.qt.formatting import NO_VALUE, format_duration, format_number, format_time, format_value, label_formats, \
     pretty_unit
 

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from meshes import Assembly
 from overlays.label_rule import LabelRule
 from overlays.palette import SEVERITY_RGB
-from viewer.alarms import AlarmState, Severity
+from viewer.alarm_types import AlarmState, Severity
 from viewer.qt.formatting import format_value, label_formats, pretty_unit
 from viewer.state import TwinState
 from viewer.twin.schema import BindingSpec

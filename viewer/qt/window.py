@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES
-from viewer.alarms import Severity
+from viewer.alarm_types import Severity
 from viewer.live.mqtt import CredentialsError, SourceError, password_for
 from viewer.qt.alarm_list import AlarmList, severity_colour, severity_icon
 from viewer.qt.formatting import label_formats

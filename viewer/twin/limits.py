@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pint
 
 from overlays.label_rule import LabelRule
-from viewer.alarms import AlarmSpec, Severity
+from viewer.alarm_types import AlarmSpec, Severity
 from viewer.twin.schema import BindingSpec, LimitsSpec, SignalSpec
 from viewer.twin.units import UnitError, quantity
 

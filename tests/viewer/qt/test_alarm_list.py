@@ -6,7 +6,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 from tests.conftest import make_test_machine
-from viewer.alarms import AlarmState
+from viewer.alarm_types import AlarmState
 from viewer.qt.alarm_list import ShelveDialog
 from viewer.qt.window import MainWindow
 from viewer.twin.loader import load_twin
