@@ -59,12 +59,12 @@ class PartMeshes:
         The machine.
     moving : iterable of str
         Parts that will get joint motions; each starts a rigid group.
-    prepared : dict, optional
-        The groups' arrays from :func:`prepare` with the same ``moving`` (made on
-        another thread, so that building here costs little).
+    prepared : Geometry, optional
+        What :func:`prepare` made of the same assembly and ``moving`` (on another
+        thread, so that building here costs little).
     """
 
-    def __init__(self, plotter: pv.Plotter, assembly: Assembly, moving=(), prepared: dict | None = None):
+    def __init__(self, plotter: pv.Plotter, assembly: Assembly, moving=(), prepared: Geometry | None = None):
         self.plotter = plotter
         self.assembly = assembly
         self.names = list(assembly.parts)
@@ -83,10 +83,10 @@ class PartMeshes:
         self._tint = np.full((n, 4), 255, dtype=np.float32)
         self._tint_weight = np.zeros(n, dtype=np.float32)  # 0: no tint
         self._subtree = self._subtrees()
-        self._local_bounds = [_corners(p.vertices) if p.has_geometry else None for p in assembly]
         self._root_of = _group_roots(assembly, self.moving)
         prepared = prepare(assembly, self.moving) if prepared is None else prepared
-        self.groups = [self._build_group(root, arrays) for root, arrays in prepared.items()]
+        self._local_bounds = prepared.corners
+        self.groups = [self._build_group(root, arrays) for root, arrays in prepared.groups.items()]
         self._group_of_actor = {id(g.actor): g for g in self.groups}
         self._group_of_part = np.full(n, -1)
         for g, group in enumerate(self.groups):
@@ -118,7 +118,7 @@ class PartMeshes:
         mesh.cell_data["part"] = arrays["cell_part"]
         actor = self.plotter.add_mesh(mesh, scalars="rgba", rgba=True, smooth_shading=True,
                                       specular=0.25, specular_power=20, show_scalar_bar=False,
-                                      reset_camera=False)
+                                      reset_camera=False, render=False)  # a 5M-triangle frame costs a second
         return _Group(root, mesh, actor, arrays["point_part"], arrays["cell_part"], arrays["rgb"],
                       frozenset(indices), _rgba(arrays["rgb"]), rgba=np.asarray(mesh.point_data["rgba"]))
 
@@ -343,9 +343,18 @@ def _group_roots(assembly: Assembly, moving: list[str]) -> dict[str, str | None]
             for name in assembly.parts}
 
 
-def prepare(assembly: Assembly, moving) -> dict[str | None, dict[str, np.ndarray]]:
-    """Each rigid group's merged arrays, with normals: the slow part of building
-    :class:`PartMeshes`, safe on any thread (numpy and VTK filters, no rendering).
+@dataclass
+class Geometry:
+    """What :class:`PartMeshes` draws, made ahead by :func:`prepare`."""
+
+    groups: dict[str | None, dict[str, np.ndarray]]  # group root (None: static parts) -> merged arrays
+    corners: list[np.ndarray | None]  # per part: the 8 corners of its box in its own frame, or None
+
+
+def prepare(assembly: Assembly, moving) -> Geometry:
+    """Each rigid group's merged arrays, with normals, and each part's box: the slow
+    part of building :class:`PartMeshes`, safe on any thread (numpy and VTK filters,
+    no rendering).
 
     Parameters
     ----------
@@ -356,8 +365,8 @@ def prepare(assembly: Assembly, moving) -> dict[str | None, dict[str, np.ndarray
 
     Returns
     -------
-    dict
-        Group root (None: the static parts) -> arrays, for the groups with geometry.
+    Geometry
+        The groups with geometry, and the parts' boxes.
     """
     moving = [name for name in assembly.parts if name in set(moving)]
     root_of, rest = _group_roots(assembly, moving), assembly.world_transforms()
@@ -368,7 +377,7 @@ def prepare(assembly: Assembly, moving) -> dict[str | None, dict[str, np.ndarray
         if parts:
             to_root = np.eye(4) if root is None else np.linalg.inv(rest[root])
             groups[root] = _processed(parts, [index[p.name] for p in parts], to_root, rest)
-    return groups
+    return Geometry(groups, [_corners(p.vertices) if p.has_geometry else None for p in assembly])
 
 
 def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict) -> dict[str, np.ndarray]:

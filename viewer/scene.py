@@ -7,7 +7,7 @@ from functools import reduce
 import numpy as np
 import pyvista as pv
 
-from overlays import motion, palette
+from overlays import camera, motion, palette
 from overlays.badges import DOT_PX, BadgeLayer
 from overlays.selection import COVER_TOLERANCE
 from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
@@ -21,13 +21,6 @@ from viewer.twin.schema import BindingSpec
 from viewer.twin.units import UnitError, quantity
 
 _MOVES = ("rotate", "translate", "spin")
-#: Standard views: direction from the machine to the camera, and the up vector (Z up).
-VIEWS = {
-    "iso": ((1.0, -1.2, 0.9), (0, 0, 1)),
-    "front": ((0, -1, 0), (0, 0, 1)),
-    "side": ((1, 0, 0), (0, 0, 1)),
-    "top": ((0, 0, 1), (0, 1, 0)),
-}
 BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels read well
 # No multisampling: on software GL (llvmpipe) 4x MSAA made a pump frame at 1280x800
 # cost 75 ms instead of 19 ms; VTK's FXAA falls back to SSAA there, which is slower still.
@@ -159,29 +152,18 @@ class Scene:
             self.label_layer.close()
 
     def view(self, name: str = "iso") -> None:
-        """Look at the whole machine from a standard direction (see ``VIEWS``)."""
-        direction, up = VIEWS[name]
-        camera = self.plotter.camera
-        camera.up = up
-        camera.position = np.add(camera.focal_point, direction)
-        self.fit()
+        """Look at the whole machine from a standard direction (see ``camera.VIEWS``)."""
+        self._frame(None, name)
 
     def fit(self, part: str | None = None) -> None:
         """Fill the view with ``part`` (the whole machine by default), keeping the direction."""
+        self._frame(part, None)
+
+    def _frame(self, part: str | None, view: str | None) -> None:
         bounds = self.parts.bounds(part) if part else None
         bounds = bounds if bounds is not None else self.parts.bounds()
-        if bounds is None:
-            return
-        camera = self.plotter.camera
-        direction = np.subtract(camera.position, camera.focal_point)
-        centre = bounds.mean(axis=0)
-        radius = max(np.linalg.norm(bounds[1] - bounds[0]) / 2, 1e-3)
-        camera.view_angle = 30.0
-        # the distance at which the bounding sphere just fits the 30 degree view, a little closer
-        distance = radius / np.sin(np.radians(15)) * 0.95
-        camera.focal_point = centre
-        camera.position = centre + direction / np.linalg.norm(direction) * distance
-        self.plotter.renderer.ResetCameraClippingRange()
+        if bounds is not None:
+            camera.frame(self.plotter, bounds, view)
 
     def _label_anchor(self, part: str, rest: dict) -> np.ndarray:
         """Top centre of the part's own bounds (not its children's), in its own frame."""

@@ -3,6 +3,8 @@
 Meshes are imported in a child process (:mod:`meshes.isolated`) and their parts merged
 and given normals on this thread, so the window keeps drawing the twin it shows until the
 new one is ready, and a crash or a bomb in the file costs the child, never the window.
+A large model sends a coarse preview first (:mod:`overlays.preview`), to show while its
+full detail is prepared.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6 import QtCore, QtWidgets
 
 from meshes import SUPPORTED_SUFFIXES, MeshImportError
 from meshes.isolated import ImportCancelled
+from overlays.preview import PREVIEW_ABOVE, coarse
 from viewer.scene import prepare_geometry
 from viewer.twin.loader import TwinError, load_twin, twin_from_mesh
 
@@ -26,6 +29,9 @@ class TwinLoader(QtCore.QObject):
 
     Signals
     -------
+    preview(object)
+        A :class:`~overlays.preview.Coarse` model to show meanwhile, for a large model
+        only; ``finished`` follows, ``loaded`` if the load succeeds.
     loaded(object)
         The :class:`~viewer.twin.loader.Twin`, on success.
     failed(str, str)
@@ -34,11 +40,13 @@ class TwinLoader(QtCore.QObject):
         After either, or after a cancel.
     """
 
+    preview = QtCore.Signal(object)
     loaded = QtCore.Signal(object)
     failed = QtCore.Signal(str, str)
     finished = QtCore.Signal()
     _stage = QtCore.Signal(str)
     _done = QtCore.Signal(object, object, object)  # run, then (twin, None) or (None, (title, message))
+    _coarse = QtCore.Signal(object, object)  # run, Coarse
 
     def __init__(self, parent: QtWidgets.QWidget, allow_outside: bool = False):
         super().__init__(parent)
@@ -62,6 +70,7 @@ class TwinLoader(QtCore.QObject):
         self._clock.timeout.connect(lambda: self._on_stage(self._stage_text))
         self._stage.connect(self._on_stage)
         self._done.connect(self._on_done)
+        self._coarse.connect(lambda run, model: run is self._cancel and not run.is_set() and self.preview.emit(model))
 
     @property
     def busy(self) -> bool:
@@ -108,6 +117,8 @@ class TwinLoader(QtCore.QObject):
                 twin = load_twin(path, allow_outside=self.allow_outside, progress=progress, cancelled=cancelled)
             if cancelled():
                 raise ImportCancelled(path.name)
+            if twin.assembly.n_triangles > PREVIEW_ABOVE and (model := coarse(twin.assembly)) is not None:
+                self._coarse.emit(cancel, model)
             progress(f"preparing {twin.assembly.n_triangles:,} triangles")
             prepare_geometry(twin)  # here, not on the UI thread: showing it then costs little
             self._done.emit(cancel, twin, None)

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES
+from overlays.preview import Coarse, PreviewLayer
 from viewer.alarm_types import Severity
 from viewer.live.mqtt import CredentialsError, SourceError, password_for
 from viewer.qt.alarm_list import AlarmList, severity_colour, severity_icon
@@ -135,7 +136,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.condition_button.setAutoRaise(True)
         self.condition_button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.statusBar().addPermanentWidget(self.condition_button)
+        self._preview: PreviewLayer | None = None  # a large model's, while it loads
         self.loader = TwinLoader(self)  # File > Open, drops and samples load off the UI thread
+        self.loader.preview.connect(self._show_preview)
+        self.loader.finished.connect(self._end_preview)
         self.loader.loaded.connect(self.show_twin)
         self.loader.failed.connect(lambda title, text: QtWidgets.QMessageBox.warning(self, title, text))
 
@@ -202,16 +206,19 @@ class MainWindow(QtWidgets.QMainWindow):
         The new session is built before the old one is closed: if it cannot be (a TLS
         file that is not PEM, say), the window says why and keeps what it showed.
         """
+        self._end_preview(render=False)
         try:
             password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker else None
             session = Session(twin, self.plotter, self.broker_url, password)
         except (SourceError, CredentialsError) as exc:
             if self.session is None:
                 raise
+            self.plotter.render()  # what was shown, without the preview
             QtWidgets.QMessageBox.warning(self, "Cannot open twin", str(exc))
             return False
         if self.session is not None:
             self.session.close()
+        self.plotter.setUpdatesEnabled(False)  # panels that come and go would each draw the new model
         self.selected = None
         self.session = session
         self.session.start()
@@ -230,8 +237,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"{twin.name} — TwinView")
         self._refresh_status()
         self._refresh_alarm_counts()
-        self.plotter.render()
+        self.plotter.setUpdatesEnabled(True)
+        self.plotter.render()  # once
         return True
+
+    def _show_preview(self, model: Coarse) -> None:
+        """Show a large model's coarse preview in place of the twin, which pauses meanwhile."""
+        self._end_preview(render=False)
+        self._preview = PreviewLayer(self.plotter, model)
+        self.statusBar().showMessage(f"Preview: {len(model.points) // 3:,} of the model's {model.triangles:,} "
+                                     f"triangles; full detail on its way")
+        self.plotter.render()
+
+    def _end_preview(self, render: bool = True) -> None:
+        """Take the preview away (if any): the twin shown before comes back, unless a new one replaces it."""
+        if self._preview is not None:
+            self._preview.close()
+            self._preview = None
+            self.statusBar().clearMessage()
+            if render:
+                self.plotter.render()
 
     def _ask_password(self, twin: Twin) -> str | None:
         """Ask once per broker and user; kept in memory only, never logged or written."""
@@ -248,6 +273,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def tick(self) -> None:
         """One UI frame: take new data, update the scene in place, render once."""
+        if self._preview is not None:
+            return  # the twin is hidden behind a new model's preview; its data waits in the feed
         session = self.session
         if session.tick():
             self.plotter.render()

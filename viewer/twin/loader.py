@@ -84,8 +84,8 @@ class Twin:
     """(binding index, signal) -> (scale, offset) into the unit the binding asks for."""
     alarms: list[AlarmDef] = field(default_factory=list)
     """The signals' limits (and colour bindings' own), as alarms."""
-    geometry: dict | None = None
-    """Each rigid group's merged arrays, made off the UI thread by
+    geometry: object | None = None
+    """The parts' merged arrays and boxes (an ``overlays.parts.Geometry``), made off the UI thread by
     :func:`viewer.scene.prepare_geometry`; None: the scene makes them."""
 
     def converted(self, index: int, signal: str, value: float | None) -> float | None:

@@ -400,3 +400,61 @@ def test_an_importer_crash_is_a_message_and_the_window_keeps_running(window, tmp
     assert shown[0][0] == "Cannot open mesh"
     assert "rig.gltf: the importer crashed (SIGSEGV)" in shown[0][1]
     assert window.windowTitle().startswith("Test rig") and window.session.status.state == "live"
+
+
+@pytest.fixture
+def held_preparation(monkeypatch):
+    """Every model is large enough for a preview, and its full detail waits for ``release``."""
+    import threading
+
+    import viewer.qt.loading
+
+    release = threading.Event()
+    prepare = viewer.qt.loading.prepare_geometry
+    monkeypatch.setattr(viewer.qt.loading, "PREVIEW_ABOVE", 0)
+    monkeypatch.setattr(viewer.qt.loading, "prepare_geometry", lambda twin: (release.wait(30), prepare(twin)))
+    yield release
+    release.set()
+
+
+def _green(image) -> int:
+    """Pixels of the rig's arm green (40, 160, 60) or brighter or darker."""
+    rgb = image[..., :3].astype(int)
+    return int(np.count_nonzero((rgb[..., 1] > 1.6 * rgb[..., 0]) & (rgb[..., 1] > 1.6 * rgb[..., 2])))
+
+
+def test_a_large_model_shows_a_coarse_preview_until_its_full_detail_replaces_it(window, tmp_path, qtbot,
+                                                                               held_preparation):
+    (tmp_path / "other").mkdir()
+    rig = make_test_machine(tmp_path / "other")
+    window.session.scene.parts.set_colour("arm", (255, 0, 255))  # the twin shown: a magenta arm
+    window.session.scene.parts.flush()
+    window.plotter.render()
+    assert _green(_view(window)) == 0
+    with qtbot.waitSignal(window.loader.preview, timeout=30000):
+        window.open_path(rig)
+    preview = _view(window)
+    assert window.statusBar().currentMessage().startswith("Preview:")
+    assert _green(preview) > 50  # the new model's green arm, from its file
+    assert not np.any(np.all(np.abs(preview[..., :3].astype(int) - (255, 0, 255)) < 60, axis=-1))  # old twin hidden
+    with qtbot.waitSignal(window.loader.loaded, timeout=30000):
+        held_preparation.set()
+    assert window.windowTitle().startswith("rig.glb") and window._preview is None
+    assert window.statusBar().currentMessage() == ""
+
+
+def test_cancelling_during_the_preview_brings_back_the_twin_as_it_was(window, tmp_path, qtbot, held_preparation):
+    (tmp_path / "other").mkdir()
+    window.plotter.render()
+    before = _view(window).astype(int)
+    old, position = window.session, window.plotter.camera.position
+    with qtbot.waitSignal(window.loader.preview, timeout=30000):
+        window.open_path(make_test_machine(tmp_path / "other"))
+    assert np.abs(_view(window).astype(int) - before).mean() > 1
+    with qtbot.waitSignal(window.loader.finished, timeout=10000):
+        window.loader.cancel()
+        held_preparation.set()
+    assert window.session is old and window._preview is None
+    assert window.plotter.camera.position == position
+    window.plotter.render()
+    assert np.abs(_view(window).astype(int) - before).mean() < 1
