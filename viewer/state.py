@@ -1,4 +1,4 @@
-"""TwinState: the latest value, a short history and the quality of every signal.
+"""TwinState: the latest value, the history and the quality of every signal.
 
 Quality, worst first: ``offline`` (its device's availability topic says so),
 ``no data`` (nothing yet), ``stale`` (no update within ``stale_after``, or no broker
@@ -15,13 +15,11 @@ import copy
 import threading
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from viewer.alarms import AlarmBook
+from viewer.history import History, Series
 from viewer.live.ingest import Decoded, DecodeError, Update
 from viewer.twin.limits import AlarmDef
-
-HISTORY = 600  # samples kept per signal
 
 
 @dataclass
@@ -37,8 +35,7 @@ class SignalState:
     updates: int = 0
     errors: int = 0
     last_error: str = ""
-    history_t: np.ndarray = field(default_factory=lambda: np.full(HISTORY, np.nan), repr=False)
-    history_v: np.ndarray = field(default_factory=lambda: np.full(HISTORY, np.nan), repr=False)
+    past: History = field(default_factory=History, repr=False)
 
     def quality(self, now: float, link_since: float | None = None, link_up: bool = True) -> str:
         """The signal's quality at time ``now`` (epoch seconds).
@@ -93,8 +90,7 @@ class TwinState:
                     dirty.add(name)
             for u in updates:
                 s = self.signals[u.signal]
-                slot = s.updates % HISTORY
-                s.history_t[slot], s.history_v[slot] = u.time, u.value
+                s.past.add(u.time, u.value)
                 s.value, s.time = u.value, u.time
                 s.received = u.received if u.received is not None else u.time
                 s.retained = u.retained
@@ -119,7 +115,7 @@ class TwinState:
 
     def snapshot(self, names=None) -> dict[str, SignalState]:
         """Consistent copies of the states of ``names`` (default: all), for display.
-        The copies share the history arrays: read those through :meth:`history`."""
+        The copies share the history: read it through :meth:`history`."""
         with self.lock:
             return {name: copy.copy(self.signals[name]) for name in (self.signals if names is None else names)}
 
@@ -131,13 +127,10 @@ class TwinState:
         """
         return self._latest
 
-    def history(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Times and values of a signal's recent samples, oldest first."""
+    def history(self, name: str, since: float | None = None) -> Series:
+        """A signal's history (see :mod:`viewer.history`), or its part from ``since`` on."""
         with self.lock:
-            s = self.signals[name]
-            n = min(s.updates, HISTORY)
-            order = (np.arange(n) + (s.updates - n)) % HISTORY
-            return s.history_t[order], s.history_v[order]
+            return self.signals[name].past.series(since)
 
 
 class TwinAlarms:

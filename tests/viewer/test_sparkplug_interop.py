@@ -84,7 +84,7 @@ def test_a_twin_shows_the_captured_values_through_a_real_broker(mosquitto, publi
             publisher.send(topic, payload)
         s = state.signals
         wait_until(lambda: all(s[n].updates == len(v) for n, v in expected.items()))
-        assert {n: state.history(n)[1].tolist() for n in signals} == expected
+        assert {n: state.history(n).value.tolist() for n in signals} == expected
         assert {n: (s[n].value, s[n].errors) for n in ("Counter", "Level", "Running")} == {
             "Counter": (-14.0, 0), "Level": (-1004.0, 0), "Running": (1.0, 0)}
         assert set(state.qualities(time.time()).values()) == {"live"}

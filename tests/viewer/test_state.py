@@ -3,7 +3,8 @@
 import numpy as np
 
 from viewer.live.ingest import DecodeError, Update
-from viewer.state import HISTORY, TwinState
+from viewer.history import RAW
+from viewer.state import TwinState
 
 
 def test_no_data_until_a_value_arrives():
@@ -36,14 +37,14 @@ def test_a_bad_payload_is_counted_and_the_last_good_value_kept():
     assert (s.value, s.errors, s.last_error) == (20.0, 1, "not JSON")
 
 
-def test_history_is_a_bounded_ring_oldest_first():
+def test_every_update_goes_into_the_signals_history_oldest_first():
     state = TwinState(["t"])
-    for i in range(HISTORY + 5):
+    for i in range(RAW + 5):
         state.apply([Update("t", float(i), float(i))])
-    times, values = state.history("t")
-    assert len(values) == HISTORY
-    assert values[0] == 5.0 and values[-1] == HISTORY + 4
-    assert np.all(np.diff(times) > 0)
+    history = state.history("t")
+    assert history.value[-1] == RAW + 4 and np.all(np.diff(history.t) >= 0)
+    assert history.low.min() == 0.0  # the oldest, in a bucket now
+    assert state.history("t", since=RAW).value.tolist() == [RAW, RAW + 1.0, RAW + 2.0, RAW + 3.0, RAW + 4.0]
 
 
 def test_without_a_connection_nothing_is_live_and_old_values_are_last_known_after_it_returns():
