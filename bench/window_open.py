@@ -9,7 +9,7 @@ model shows, is the longest stall a user could feel (a click or a repaint waits 
 long). Figures per plant, the median of 3 opens:
 
 - ``window.first_picture``: from the open to the end of the first frame of the new
-  model, its coarse preview (above 1.5M triangles) or the model itself (target 1 s);
+  model, its coarse preview (above 500k triangles) or the model itself (target 1 s);
 - ``window.full_detail``: from the open to the end of the first frame of the model
   itself;
 - ``window.longest_stall``: the longest UI stall meanwhile (target 100 ms).

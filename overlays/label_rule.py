@@ -12,6 +12,8 @@ from collections.abc import Mapping
 NO_VALUE = "—"
 #: Marks of a limit above and below the value.
 HIGH, LOW = "▲", "▼"
+#: Marks of a value rising and falling.
+RISING, FALLING = "↑", "↓"
 _UNIT = re.compile(r" ?[^\s{},;]+(?=[\s,;]|$)")  # the word right after a value: its unit
 
 
@@ -75,23 +77,39 @@ class LabelRule:
             self._pieces.append((literal, name, spec or ""))
         self.names = {name for _, name, _ in self._pieces if name}
 
-    def text(self, values: Mapping[str, float | None], limits: Mapping[str, Mapping] | None = None) -> str:
+    def text(self, values: Mapping[str, float | None], limits: Mapping[str, Mapping] | None = None,
+             trends: Mapping[str, tuple] | None = None) -> str:
         """The label text; a missing value shows as :data:`NO_VALUE`.
 
         ``limits`` (signal -> its limits, in the unit its value is given in) adds each
         value's :func:`limit_mark` after the value and the word that follows it (its unit):
         ``"DE {t:.1f} °C"`` -> ``"DE 102.0 °C ▲95"``.
+
+        ``trends`` (signal -> ``(rate per minute or None, what comes next or "")``, in
+        the same unit) adds the rate after that, in the value's unit, and what comes next
+        at the end: ``"DE 88.0 °C ↑1.8 °C/min · alarm in ~4 min (3–5)"``.
         """
-        out, mark = [], ""
+        out, mark, rate, coming = [], "", None, []
         for literal, name, spec in self._pieces:
-            if mark:  # after the unit written right after the value, if there is one
+            if mark or rate:  # after the unit written right after the value, if there is one
                 unit = _UNIT.match(literal)
                 cut = unit.end() if unit and (unit.end() < len(literal) or not name) else 0
+                if rate:
+                    mark = f"{mark} {_rate(rate, literal[:cut].strip())}".strip()
                 literal = f"{literal[:cut]} {mark}{literal[cut:]}"
             out.append(literal)
-            mark = ""
+            mark, rate = "", None
             if name:
                 value = values.get(name)
                 out.append(NO_VALUE if value is None else format(value, spec))
                 mark = limit_mark(value, limits.get(name, {})) if limits else ""
-        return "".join(out) + (f" {mark}" if mark else "")
+                rate, next_ = (trends or {}).get(name, (None, ""))
+                coming += [next_] if next_ else []
+        if rate:
+            mark = f"{mark} {_rate(rate, '')}".strip()
+        return "".join(out) + (f" {mark}" if mark else "") + "".join(f" · {c}" for c in coming)
+
+
+def _rate(per_minute: float, unit: str) -> str:
+    """``"↑1.8 °C/min"``: two significant digits."""
+    return f"{RISING if per_minute > 0 else FALLING}{abs(per_minute):.2g}{f' {unit}' if unit else ''}/min"

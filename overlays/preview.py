@@ -18,7 +18,7 @@ import pyvista as pv
 from meshes import Assembly
 from overlays import camera
 
-PREVIEW_ABOVE = 1_500_000  # triangles: a smaller model shows in full within a second here
+PREVIEW_ABOVE = 500_000  # triangles: a smaller model shows in full within half a second here
 CELLS = 160  # grid cells along the model's longest side
 MAX_CELLS = 1 << 21  # in the whole grid: three cell ids of a triangle pack into one int64
 

@@ -90,6 +90,9 @@ class Scene:
         self._label_clock = 0.0
         self._label_moves = [self.parts.group_root(b.part) is not None for b, _ in self.labels]
         self._label_limits = self._label_limit_table()
+        #: Signal -> its :class:`~viewer.predict.Forecast` (the session's, kept fresh there):
+        #: labels show the rate and what comes next.
+        self.forecasts: dict = {}
         if self.label_layer is not None:
             self.label_layer.obstacles = self._label_obstacles  # labels keep clear of badges and legends
 
@@ -253,7 +256,13 @@ class Scene:
         values = {n: self.twin.converted(index, n, values.get(n)) for n in rule.names}
         worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
         badge = {"stale": " ⚠ stale", "last known": " (last known)", "offline": " ⚠ offline"}.get(worst, "")
-        return rule.text(values, self._label_limits[i]) + badge
+        trends = {}
+        for n in rule.names:
+            f = self.forecasts.get(n)
+            if f is not None and f.model is not None:
+                scale, _ = self.twin.conversions.get((index, n), (1.0, 0.0))  # a rate converts without offset
+                trends[n] = (f.rate * 60 * scale, f.next.describe() if f.next else "")
+        return rule.text(values, self._label_limits[i], trends) + badge
 
     def _label_limit_table(self) -> list[dict]:
         """Per label: signal -> its limits in the label's unit for that signal (the marks

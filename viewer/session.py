@@ -12,10 +12,11 @@ from viewer.live.ingest import Ingest
 from viewer.live.mqtt import ConnectionStatus, MqttSource
 from viewer.alarm_types import AlarmState
 from viewer.scene import Scene
-from viewer.state import TwinAlarms, TwinState
+from viewer.state import TwinAlarms, TwinForecasts, TwinState
 from viewer.twin.loader import Twin
 
 QUALITY_PERIOD_S = 0.25
+FORECASTS_PER_TICK = 1  # fits per frame at most: a twin of many limits spreads them over frames
 
 
 class Session:
@@ -51,12 +52,15 @@ class Session:
         self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
         self.alarms = TwinAlarms(twin.alarms)
         self.alarms_changed: set[str] = set()  # ids whose alarm changed in the last tick
+        self.forecasts = TwinForecasts(twin.alarms)
+        self.forecasts_changed: set[str] = set()  # signals whose forecast changed in the last tick
         self._alarms_of: dict[str, list[str]] = {}  # part -> ids of the alarms shown on it
         for a in twin.alarms:
             for part in a.parts:
                 self._alarms_of.setdefault(part, []).append(a.id)
         self._alarms_owed: set[str] = set()  # changed by an operator since the last tick
         self.scene = Scene(plotter, twin)
+        self.scene.forecasts = self.forecasts.latest  # labels say what comes next
         self.problems: list[str] = []  # what is wrong with the session itself, for a banner
         self._last = time.monotonic()
         self._qualities_at = -1e9
@@ -107,6 +111,8 @@ class Session:
         self._alarms_owed = set()
         if self.alarms_changed:  # the look of the parts they show on, only when they change
             self.scene.set_alarms(self._part_looks(self.alarms_changed))
+        self.forecasts_changed = self.forecasts.update(self.state, self._qualities, time.time(), FORECASTS_PER_TICK)
+        dirty |= self.forecasts_changed  # their labels change
         return self.scene.sync(values, dirty, dt, qualities=qualities) or bool(self.alarms_changed)
 
     def refresh_alarms(self, ids=None) -> None:

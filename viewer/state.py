@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from viewer.alarms import AlarmBook
 from viewer.history import History, Series
 from viewer.live.ingest import Decoded, DecodeError, Update
+from viewer.predict import WINDOW_S, Forecast, forecast
 from viewer.twin.limits import AlarmDef
+
+FORECAST_PERIOD_S = 5.0  # a signal's forecast is fitted again at most this often
 
 
 @dataclass
@@ -160,4 +163,42 @@ class TwinAlarms:
             for id_ in self._of.get(name, ()):
                 if self.book.update(id_, values.get(name), qualities.get(name), now):
                     changed.add(id_)
+        return changed
+
+
+class TwinForecasts:
+    """When each signal with limits will reach them (:mod:`viewer.predict`), kept fresh.
+
+    A signal is fitted again at most every :data:`FORECAST_PERIOD_S`, and a call fits
+    at most ``budget`` signals (the longest waiting first), so a twin of thousands of
+    limited signals costs a frame no more than a few fits.
+
+    Parameters
+    ----------
+    alarms : list of AlarmDef
+        The twin's; each signal's own limits (not a colour binding's) are predicted.
+    """
+
+    def __init__(self, alarms: list[AlarmDef]):
+        self.limits = {a.signal: a.limits for a in alarms if a.id == a.signal and a.limits}
+        self.latest: dict[str, Forecast] = {name: Forecast(reason="no data") for name in self.limits}
+        self.fitted: dict[str, float] = {}  # when each latest forecast was made (epoch)
+        self._due = {name: float("-inf") for name in self.limits}  # when each is fitted next
+
+    def update(self, state: TwinState, qualities: dict[str, str], now: float, budget: int | None = None) -> set[str]:
+        """Fit the signals that are due (at most ``budget``; None: all); return those whose
+        forecast changed as shown: another model, limit or reason, or a crossing that
+        moved by more than a tenth of the time to it (at least 30 s)."""
+        due = sorted((t, name) for name, t in self._due.items() if t <= now)[:budget]
+        changed = set()
+        for _, name in due:
+            self._due[name] = now + FORECAST_PERIOD_S
+            series = state.history(name, since=now - WINDOW_S)
+            new = forecast(series.t, series.value, self.limits[name], now, qualities.get(name) == "live")
+            old, then = self.latest[name], self.fitted.get(name, now)
+            a, b = old.next, new.next
+            if (old.model, old.reason, a and a.limit) != (new.model, new.reason, b and b.limit) or (
+                    a is not None and abs(then + a.eta - now - b.eta) > max(0.1 * b.eta, 30.0)):
+                changed.add(name)
+            self.latest[name], self.fitted[name] = new, now
         return changed

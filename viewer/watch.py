@@ -12,10 +12,11 @@ from viewer.alarm_types import Alarm, Severity
 from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
 from viewer.live.mqtt import MqttSource
-from viewer.state import TwinAlarms, TwinState
+from viewer.state import TwinAlarms, TwinForecasts, TwinState
 from viewer.twin.loader import Twin
 
 STEP_S = 0.05
+FORECASTS_PER_STEP = 4  # fits per step at most: a twin of thousands of limits stays responsive
 #: ``twinview alarms`` exit status: nothing active, a warning (or info) active, an alarm
 #: active, no broker reached (1 stays "the twin has problems").
 EXIT_NORMAL, EXIT_WARNING, EXIT_ALARM, EXIT_NO_BROKER = 0, 4, 5, 3
@@ -32,6 +33,7 @@ class _Watcher:
         self.source = MqttSource(broker_url or twin.broker_url, ingest.subscriptions, twin.broker, password)
         self.feed = LiveFeed(self.source, ingest, self.state)
         self.alarms = TwinAlarms(twin.alarms)
+        self.forecasts = TwinForecasts(twin.alarms)
         self.qualities: dict[str, str] = {}
         self.connected = False
         self._status = None
@@ -73,6 +75,8 @@ class _Watcher:
         self.alarms.update(changed, self.state.values(), self.qualities, now)
         for event in self.alarms.book.drain_events():
             self.emit(event.signal, **{k: v for k, v in event.as_dict().items() if k not in ("signal", "time")})
+        for name in sorted(self.forecasts.update(self.state, self.qualities, now, FORECASTS_PER_STEP)):
+            self.emit(name, forecast=self.forecasts.latest[name])
 
 
 def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seconds: float | None = None,
@@ -88,8 +92,8 @@ def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seco
         Overrides the twin's broker.
     as_json : bool
         One JSON object per line (time, signal, value, unit, quality, error, or an
-        alarm's ``alarm``, ``state``, ``severity``, ``condition``, ``limit``) instead of
-        aligned text.
+        alarm's ``alarm``, ``state``, ``severity``, ``condition``, ``limit``, or a
+        ``forecast``: see :meth:`viewer.predict.Forecast.as_dict`) instead of aligned text.
     seconds : float, optional
         Stop after this long (default: until interrupted).
     """
@@ -97,6 +101,9 @@ def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seco
 
     def emit(signal: str | None, **fields) -> None:
         now = time.time()
+        if "forecast" in fields:
+            f = fields["forecast"]
+            fields["forecast"] = f.as_dict() if as_json else _forecast_text(f, twin.signals[signal].unit)
         if as_json:
             print(json.dumps({"time": round(now, 3), "signal": signal, **fields}, ensure_ascii=False), file=out)
         else:
@@ -140,6 +147,14 @@ def print_alarms(twin: Twin, alarms: list[Alarm], connected: bool, as_json: bool
         return EXIT_NO_BROKER
     active = [a.severity for a in alarms if a.active]
     return EXIT_ALARM if Severity.ALARM in active else EXIT_WARNING if active else EXIT_NORMAL
+
+
+def _forecast_text(f, unit: str) -> str:
+    """``"alarm in ~35 min (25–50), linear +0.5 °C/min"``, or why there is none."""
+    if f.model is None:
+        return f"none ({f.reason})"
+    trend = f"{f.model} {f.rate * 60:+.3g}{f' {unit}' if unit else ''}/min"
+    return f"{f.next.describe()}, {trend}" if f.next else f"none ({f.reason}), {trend}"
 
 
 def _shown(signal, value, unit: str) -> str:

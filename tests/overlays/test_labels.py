@@ -357,3 +357,21 @@ def test_labels_keep_clear_of_the_legends():
     finally:
         scene.close()
         plotter.close()
+
+
+def test_a_rate_follows_the_unit_and_what_comes_next_ends_the_label(plotter, layer):
+    text = LabelRule("DE {t:.1f} °C").text({"t": 88.0}, {"t": {"warn_high": 85, "alarm_high": 95}},
+                                           {"t": (1.8, "alarm in ~4 min (3–5)")})
+    assert text == "DE 88.0 °C ▲95 ↑1.8 °C/min · alarm in ~4 min (3–5)"
+    layer.set(1, WHERE[1], text)
+    ink = _ink(_shot(plotter))
+    drawn = _similarity(ink, _reference(text))
+    assert drawn > 0.9
+    assert _similarity(ink, _reference(text.replace("↑", "?").replace("–", "?"))) < drawn - 0.03  # arrows, dashes
+
+
+def test_rates_follow_each_value_falling_ones_too():
+    rule = LabelRule("{s:.0f} rpm  {p:.2f} bar")
+    trends = {"s": (None, ""), "p": (-0.05, "warning in ~10 min (9–11)")}
+    assert rule.text({"s": 1480, "p": 3.5}, None, trends) == "1480 rpm  3.50 bar ↓0.05 bar/min · warning in ~10 min (9–11)"
+    assert LabelRule("{p:.1f}").text({"p": 3.5}, None, {"p": (0.25, "")}) == "3.5 ↑0.25/min"

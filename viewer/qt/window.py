@@ -18,6 +18,7 @@ from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
 from viewer.qt.settings import flag, settings
 from viewer.qt.topics import TopicBrowser
+from viewer.qt.upcoming import UpcomingList
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
 from viewer.twin.loader import Twin
@@ -105,7 +106,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(topics, selected)
         self.alarm_list = AlarmList()
         self.alarm_list.part_activated.connect(self.fly_to)
-        self.alarm_dock = self._dock("Alarms", self.alarm_list, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.upcoming = UpcomingList()  # the alarm list's section of what the trends expect
+        self.upcoming.part_activated.connect(self.fly_to)
+        upcoming = QtWidgets.QGroupBox("Upcoming: limits the trends will reach, soonest first")
+        QtWidgets.QVBoxLayout(upcoming).addWidget(self.upcoming)
+        alarms = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        alarms.addWidget(self.alarm_list)
+        alarms.addWidget(upcoming)
+        alarms.setStretchFactor(0, 3)
+        alarms.setStretchFactor(1, 2)
+        self.alarm_dock = self._dock("Alarms", alarms, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self._side_docks = (parts, selected)
         self._details_dock = selected
         self._flight = QtCore.QVariantAnimation(self)
@@ -233,6 +243,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._details_dock.setWindowTitle("Overview")
         self.signals.set_signals(list(twin.signals), twin.signals, label_formats(twin))
         self.alarm_list.set_session(session)
+        self.upcoming.set_session(session)
         self._apply_layers()
         self.setWindowTitle(f"{twin.name} — TwinView")
         self._refresh_status()
@@ -290,6 +301,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.topics.refresh()
         if self._frame % CLOCK_EVERY == 0:
             self.alarm_list.tick()
+        if session.forecasts_changed or self._frame % CLOCK_EVERY == 0:  # new fits; times count down
+            self.upcoming.refresh()
 
     def _refresh_status(self) -> None:
         status = self.session.status

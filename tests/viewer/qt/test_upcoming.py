@@ -1,0 +1,54 @@
+"""What the trends expect, in the window fed by a real broker: the alarm list's Upcoming
+section and the label of the part."""
+
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import make_test_machine
+from tests.viewer.qt.test_alarm_list import TWIN, open_window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, mosquitto):
+    make_test_machine(tmp_path)
+    twin = tmp_path / "drift.twin.yaml"  # the sample's time in the payload: a history arrives in seconds
+    twin.write_text(TWIN.replace("    field: temperature\n", "    field: temperature\n    time_field: t\n"))
+    win = open_window(qtbot, twin, mosquitto)
+    yield win
+    win.close()
+
+
+def _publish_drift(publisher):
+    """20 minutes of a bearing warming 0.5 °C/min, 70 °C now: warning (85) in 30 min, alarm (95) in 50."""
+    now, noise = time.time(), np.random.default_rng(4).normal(0, 0.2, 41)
+    for i, ago in enumerate(range(1200, -1, -30)):
+        publisher.send("rig/bearing", {"temperature": 70 - 0.5 * ago / 60 + noise[i], "t": now - ago})
+        time.sleep(0.04)  # each is taken (a newer payload of a topic replaces one not yet read)
+
+
+def _row(win, r):
+    return [win.upcoming.item(r, c).text() for c in range(win.upcoming.columnCount())]
+
+
+def test_the_upcoming_section_lists_the_limits_a_trend_will_reach_soonest_first(window, publisher, qtbot):
+    assert window.upcoming.rowCount() == 0
+    _publish_drift(publisher)
+    qtbot.waitUntil(lambda: window.upcoming.rowCount() == 2, timeout=15000)
+    warning, alarm = _row(window, 0), _row(window, 1)
+    assert warning[0].startswith("warning in ~") and alarm[0].startswith("alarm in ~")
+    assert 27 <= float(warning[0].split("~")[1].split()[0]) <= 33  # minutes
+    assert 45 <= float(alarm[0].split("~")[1].split()[0]) <= 55
+    assert warning[1:3] == ["bearing", "Bearing temperature"] and 69 < float(warning[3].split()[0]) < 71
+    assert warning[4:] == ["▲ 85.0 °C", "+0.5 °C/min, linear"] and alarm[4] == "▲ 95.0 °C"  # as the alarm list writes limits
+    with qtbot.waitSignal(window.upcoming.part_activated) as clicked:
+        window.upcoming.cellClicked.emit(1, 0)
+    assert clicked.args == ["bearing"]
+
+
+def test_the_parts_label_shows_its_rate_and_the_limit_it_will_reach(window, publisher, qtbot):
+    _publish_drift(publisher)
+    qtbot.waitUntil(lambda: "warning in ~" in window.session.scene.label_texts()[0], timeout=15000)
+    text = window.session.scene.label_texts()[0]
+    assert "↑0.5 °C/min · warning in ~" in text, text

@@ -1,0 +1,254 @@
+"""When will a signal reach its limits? A trend fitted to its recent history, and the
+rule for when to say nothing.
+
+The fit
+    The window is the last :data:`WINDOW_S` of history, from the last jump on (a
+    change between two samples far beyond the signal's noise that the next samples
+    keep, such as a valve opening: a fit across it would read the jump as a drift; a
+    spike that comes back is no jump). Two models are fitted:
+
+    - **linear**, Theil-Sen (the median of the slopes between all pairs of points,
+      ``scipy.stats.theilslopes``): a few spikes cannot tilt it, and it gives a
+      confidence interval of the slope;
+    - **exponential**, ``c + b * exp(k * t)``: with ``k > 0`` a run-away (a bearing or
+      winding heating itself: the rise accelerates, and a line would put the limit
+      too late); with ``k < 0`` a value **settling** towards ``c`` (a machine warming
+      up after a start: a line would extrapolate the warm-up into a false alarm).
+      ``k`` is searched on a grid (time constants from a twentieth of the window to
+      twice it, either sign), ``c`` and ``b`` by least squares for each.
+
+    The exponential is chosen only when it explains the curvature clearly better
+    than a least-squares line (F statistic of the extra parameter above
+    :data:`F_EXPONENTIAL`); otherwise the line, which extrapolates more cautiously
+    than a run-away. A settling value is predicted to cross a limit only if it
+    settles beyond it.
+
+The honesty rule: no prediction when
+    - the value is not live (stale, offline, no data, last known);
+    - the window holds fewer than :data:`MIN_POINTS` points or spans less than
+      :data:`MIN_SPAN_S`;
+    - the trend is not significant: the slope's 99 % interval contains zero, or the
+      trend moves the value by less than :data:`MIN_MOVE` times its noise over the
+      window (noise: the median absolute deviation of the fit's residuals);
+    - the fit is poor: it explains less than :data:`MIN_R2` of the variance;
+    - the limit is behind the trend (the value moves away from it) or already
+      crossed (the alarm says so), or further ahead than :data:`HORIZON` times the
+      window's span: no extrapolation far beyond what was seen.
+
+The range
+    Linear: the crossing times of the slope's 95 % interval, with the value now
+    uncertain by two standard errors. Exponential: the crossing times of every ``k``
+    whose fit is within the 95 % profile-likelihood bound of the best. Either way at
+    least :data:`MIN_RANGE` of the time on each side: the statistics assume the model
+    is exactly right, which a machine's drift never quite is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+WINDOW_S = 1800.0  # seconds of history fitted
+MIN_POINTS = 20
+MIN_SPAN_S = 120.0
+MIN_MOVE = 3.0  # the trend moves the value by this many noise sigmas over the window
+MIN_R2 = 0.5
+HORIZON = 4.0  # predict at most this many window spans ahead
+MIN_RANGE = 0.1  # a range is never narrower than this share of the time either way
+F_EXPONENTIAL = 10.0
+JUMP_SIGMAS = 8.0  # a change between samples beyond this many noise sigmas starts a new window
+MAX_POINTS = 200  # a longer window is thinned to this many points (Theil-Sen is quadratic)
+_K_STEPS = 48
+_KEEP = 5  # samples after a jump that must stay at its new level
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """When a limit is reached: ``eta`` seconds from now, likely between ``low`` and ``high``."""
+
+    limit: str  # e.g. "alarm_high"
+    level: float
+    eta: float
+    low: float
+    high: float
+
+    def describe(self) -> str:
+        """As a technician reads it: ``"alarm in ~35 min (25–50)"``."""
+        what = "alarm" if self.limit.startswith("alarm") else "warning"
+        scale, unit = next((s, u) for s, u in ((3600.0, "h"), (60.0, "min"), (1.0, "s"))
+                           if self.eta >= 1.5 * s or s == 1.0)
+        digits = 1 if unit == "h" else 0
+        high = "?" if self.high == float("inf") else f"{self.high / scale:.{digits}f}"
+        return f"{what} in ~{self.eta / scale:.{digits}f} {unit} ({self.low / scale:.{digits}f}–{high})"
+
+    def as_dict(self) -> dict:
+        """Plain types, for ``watch --json``: seconds from the fit."""
+        return {"limit": self.limit, "level": self.level, "in_s": round(self.eta, 1),
+                "low_s": round(self.low, 1), "high_s": None if self.high == float("inf") else round(self.high, 1)}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What the trend says, or why it says nothing (``reason``)."""
+
+    model: str | None = None  # "linear", "exponential" or "settling"; None: no significant trend
+    rate: float | None = None  # per second, now
+    crossings: list[Crossing] = field(default_factory=list)  # soonest first
+    reason: str = ""  # why there is no crossing, e.g. "no significant trend"
+
+    @property
+    def next(self) -> Crossing | None:
+        """The soonest crossing, if any."""
+        return self.crossings[0] if self.crossings else None
+
+    def as_dict(self) -> dict:
+        """Plain types, for ``watch --json``: rate per minute, crossings soonest first."""
+        return {"model": self.model, "rate_per_min": None if self.rate is None else round(self.rate * 60, 6),
+                "crossings": [c.as_dict() for c in self.crossings], "reason": self.reason}
+
+
+def forecast(t, values, limits: dict[str, float], now: float, live: bool = True) -> Forecast:
+    """Fit the recent history and predict when each limit is crossed (see the module).
+
+    Parameters
+    ----------
+    t, values : array_like
+        The signal's history, oldest first (epoch seconds; bucket means count as points).
+    limits : dict of str to float
+        Limit name (``alarm_high``, ``warn_low``...) -> level, in the values' unit.
+    now : float
+        Epoch seconds.
+    live : bool
+        Whether the value is live now; no prediction otherwise.
+
+    Returns
+    -------
+    Forecast
+    """
+    if not live:
+        return Forecast(reason="not live")
+    t, v = np.asarray(t, float), np.asarray(values, float)
+    keep = (t > now - WINDOW_S) & (t <= now) & np.isfinite(v)
+    t, v = t[keep], v[keep]
+    if len(v) > 2:
+        t, v = _after_last_jump(t, v)
+    if len(v) < MIN_POINTS or t[-1] - t[0] < MIN_SPAN_S:
+        return Forecast(reason="too few points")
+    if len(v) > MAX_POINTS:
+        pick = np.linspace(0, len(v) - 1, MAX_POINTS).round().astype(int)
+        t, v = t[pick], v[pick]
+    x = t - now  # seconds, now at 0
+    span = x[-1] - x[0]
+    from scipy.stats import theilslopes  # scipy.stats takes a third of a second to import
+
+    slope, intercept, low99, high99 = theilslopes(v, x, alpha=0.99)
+    residual = v - (intercept + slope * x)
+    noise = 1.4826 * np.median(np.abs(residual - np.median(residual)))
+    variance = float(np.var(v))
+    if low99 <= 0 <= high99 or abs(slope) * span < MIN_MOVE * max(noise, 1e-12):
+        return Forecast(reason="no significant trend")
+    if variance == 0 or 1 - float(residual @ residual) / (variance * len(v)) < MIN_R2:
+        return Forecast(reason="poor fit")
+
+    exp = _exponential(x, v, slope)
+    ols = v - np.polyval(np.polyfit(x, v, 1), x)  # least squares, as the exponential: nested models compare
+    sse_line = float(ols @ ols)
+    if exp is not None and (sse_line - exp[0]) / (exp[0] / (len(v) - 3)) > F_EXPONENTIAL:
+        model, rate = "exponential" if exp[3] > 0 else "settling", exp[1]
+        crossings = [c for c in (_exp_crossing(name, level, exp, len(v)) for name, level in limits.items()) if c]
+    else:
+        model, rate = "linear", float(slope)
+        _, _, low95, high95 = theilslopes(v, x, alpha=0.95)
+        # the value now is known to about this much (the standard error of a line at x = 0)
+        now_error = 2 * noise * np.sqrt(1 / len(x) + x.mean() ** 2 / ((x - x.mean()) ** 2).sum())
+        crossings = [c for c in (_line_crossing(name, level, intercept, now_error, slope, low95, high95)
+                                 for name, level in limits.items()) if c]
+    crossings = sorted((_widened(c) for c in crossings if c.eta <= HORIZON * span), key=lambda c: c.eta)
+    reason = "" if crossings else "no limit ahead within reach"
+    return Forecast(model, rate, crossings, reason)
+
+
+def _widened(c: Crossing) -> Crossing:
+    """At least +-:data:`MIN_RANGE` of the time: the statistical range assumes the model is
+    exactly right, which a machine's drift never quite is."""
+    return Crossing(c.limit, c.level, c.eta, min(c.low, c.eta * (1 - MIN_RANGE)), max(c.high, c.eta * (1 + MIN_RANGE)))
+
+
+def _after_last_jump(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The samples after the last jump: a change between two samples far beyond the
+    noise of the changes that the next samples keep (a spike comes back: not a jump)."""
+    d = np.diff(v)
+    centre = np.median(d)
+    spread = 1.4826 * np.median(np.abs(d - centre))
+    for i in np.flatnonzero(np.abs(d - centre) > JUMP_SIGMAS * max(spread, 1e-12))[::-1]:
+        before, after = v[max(i - _KEEP + 1, 0):i + 1], v[i + 1:i + 1 + _KEEP]
+        if abs(np.median(after) - np.median(before)) > abs(d[i]) / 2:
+            return t[i + 1:], v[i + 1:]
+    return t, v
+
+
+def _exponential(x: np.ndarray, v: np.ndarray, slope: float):
+    """Best ``c + b exp(k (x - ref))`` along ``slope``, run-away (k > 0) or settling
+    (k < 0): (sse, rate now, (c, b, ref), k, sse per k, ks, fits per k)."""
+    span = x[-1] - x[0]
+    rates = 1.0 / np.geomspace(2 * span, span / 20, _K_STEPS)  # slow to fast
+    ks = np.r_[-rates, rates]
+    sses, fits = _exp_fits(x, v, slope, ks)
+    if not np.isfinite(sses).any():
+        return None
+    best = ks[int(np.argmin(sses))]  # then finely around it (same sign), for the range
+    ks = np.geomspace(best * 0.85, best / 0.85, _K_STEPS)
+    sses, fits = _exp_fits(x, v, slope, ks)
+    i = int(np.argmin(sses))
+    c, b, ref = fits[i]
+    return sses[i], float(b * ks[i] * np.exp(-ks[i] * ref)), fits[i], ks[i], sses, ks, fits
+
+
+def _exp_fits(x, v, slope, ks):
+    """Least-squares ``c, b`` and the squared error for each ``k`` (inf: not along
+    ``slope``), all ``k`` at once through the 2x2 normal equations. The exponential is
+    taken from where it is at most 1 (now for a run-away, the window's start for a
+    settling), so that no power overflows."""
+    refs = np.where(ks > 0, 0.0, x[0])
+    e = np.exp(ks[:, None] * (x[None, :] - refs[:, None]))  # k x n
+    n, se, sv = len(x), e.sum(axis=1), v.sum()
+    see, sev = (e * e).sum(axis=1), e @ v
+    det = n * see - se * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = (n * sev - se * sv) / det
+    c = (sv - b * se) / n
+    residual = v - c[:, None] - b[:, None] * e
+    along = (np.sign(b * ks) == np.sign(slope)) & np.isfinite(b)  # moving the way the trend does
+    sses = np.where(along, (residual * residual).sum(axis=1), np.inf)
+    return sses, list(zip(c, b, refs))
+
+
+def _line_crossing(name, level, at_now, error, slope, low, high) -> Crossing | None:
+    gap = level - at_now
+    if gap * slope <= 0:  # behind the trend, or crossed already
+        return None
+    near, far = max(abs(gap) - error, 0.0), abs(gap) + error
+    steep, shallow = max(abs(low), abs(high)), min(abs(low), abs(high))
+    unbounded = low * high <= 0  # the interval reaches a flat or opposite slope
+    return Crossing(name, float(level), float(gap / slope), float(near / steep),
+                    float("inf") if unbounded else float(far / shallow))
+
+
+def _exp_crossing(name, level, exp, n) -> Crossing | None:
+    sse, _, best, k, sses, ks, fits = exp
+    bound = sse * (1 + 4.0 / (n - 3))  # ~95 %: F(1, n-3) near 4
+    etas = [eta for i in np.flatnonzero(sses <= bound) if (eta := _exp_eta(level, *fits[i], ks[i])) is not None]
+    eta = _exp_eta(level, *best, k)
+    if eta is None or not etas:
+        return None
+    return Crossing(name, float(level), eta, float(min(etas)), float(max(etas)))
+
+
+def _exp_eta(level, c, b, ref, k) -> float | None:
+    """When ``c + b exp(k (x - ref))`` reaches ``level``, ahead of now; None: never."""
+    ratio = (level - c) / b
+    if ratio <= 0:
+        return None  # a settling value stops short of it, or the curve moves away
+    eta = ref + float(np.log(ratio)) / k
+    return eta if eta > 0 else None
