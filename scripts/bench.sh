@@ -11,7 +11,9 @@ for bench in ingest frame labels history load; do
   echo "== $bench"
   .venv/bin/python "bench/$bench.py" "$@"
 done
-echo "== window_open"
-xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/window_open.py "$@"
+for bench in window_open trends; do  # these need a display
+  echo "== $bench"
+  xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python "bench/$bench.py" "$@"
+done
 .venv/bin/python bench/report.py
 echo "wrote bench/results.json and bench/RESULTS.md"

@@ -73,14 +73,15 @@ class Crossing:
     low: float
     high: float
 
-    def describe(self) -> str:
-        """As a technician reads it: ``"alarm in ~35 min (25–50)"``."""
+    def describe(self, brief: bool = False) -> str:
+        """As a technician reads it: ``"alarm in ~35 min (25–50)"`` (``brief``: without the range)."""
         what = "alarm" if self.limit.startswith("alarm") else "warning"
         scale, unit = next((s, u) for s, u in ((3600.0, "h"), (60.0, "min"), (1.0, "s"))
                            if self.eta >= 1.5 * s or s == 1.0)
-        digits = 1 if unit == "h" else 0
+        digits = 1 if unit == "h" or (unit == "min" and self.high / scale < 10) else 0  # not "2 min (2–2)"
         high = "?" if self.high == float("inf") else f"{self.high / scale:.{digits}f}"
-        return f"{what} in ~{self.eta / scale:.{digits}f} {unit} ({self.low / scale:.{digits}f}–{high})"
+        text = f"{what} in ~{self.eta / scale:.{digits}f} {unit}"
+        return text if brief else f"{text} ({self.low / scale:.{digits}f}–{high})"
 
     def as_dict(self) -> dict:
         """Plain types, for ``watch --json``: seconds from the fit."""
@@ -96,6 +97,7 @@ class Forecast:
     rate: float | None = None  # per second, now
     crossings: list[Crossing] = field(default_factory=list)  # soonest first
     reason: str = ""  # why there is no crossing, e.g. "no significant trend"
+    ahead: np.ndarray | None = field(default=None, repr=False)  # (k, 2): seconds from the fit, fitted value
 
     @property
     def next(self) -> Crossing | None:
@@ -166,7 +168,14 @@ def forecast(t, values, limits: dict[str, float], now: float, live: bool = True)
                                  for name, level in limits.items()) if c]
     crossings = sorted((_widened(c) for c in crossings if c.eta <= HORIZON * span), key=lambda c: c.eta)
     reason = "" if crossings else "no limit ahead within reach"
-    return Forecast(model, rate, crossings, reason)
+    # the fitted curve from now to the last crossing (or a window's span), for a trend to draw
+    dx = np.linspace(0.0, max((c.eta for c in crossings), default=span), 32)
+    if model == "linear":
+        path = intercept + slope * dx
+    else:
+        (c, b, ref), k = exp[2], exp[3]
+        path = c + b * np.exp(k * (dx - ref))
+    return Forecast(model, rate, crossings, reason, np.c_[dx, path])
 
 
 def _widened(c: Crossing) -> Crossing:

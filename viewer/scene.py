@@ -261,7 +261,7 @@ class Scene:
             f = self.forecasts.get(n)
             if f is not None and f.model is not None:
                 scale, _ = self.twin.conversions.get((index, n), (1.0, 0.0))  # a rate converts without offset
-                trends[n] = (f.rate * 60 * scale, f.next.describe() if f.next else "")
+                trends[n] = (f.rate * 60 * scale, f.next.describe(brief=True) if f.next else "")  # the range: in the lists
         return rule.text(values, self._label_limits[i], trends) + badge
 
     def _label_limit_table(self) -> list[dict]:

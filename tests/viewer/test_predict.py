@@ -138,8 +138,10 @@ def test_a_crossing_reads_as_a_technician_says_it():
     from viewer.predict import Crossing
 
     assert Crossing("alarm_high", 95, 2100, 1500, 3000).describe() == "alarm in ~35 min (25–50)"
+    assert Crossing("alarm_high", 95, 2100, 1500, 3000).describe(brief=True) == "alarm in ~35 min"
     assert Crossing("warn_low", 3, 45, 30, float("inf")).describe() == "warning in ~45 s (30–?)"
     assert Crossing("alarm_high", 95, 3 * 3600, 2.5 * 3600, 4 * 3600).describe() == "alarm in ~3.0 h (2.5–4.0)"
+    assert Crossing("alarm_high", 95, 120, 100, 140).describe() == "alarm in ~2.0 min (1.7–2.3)"
 
 
 @pytest.mark.parametrize("seed", range(5))

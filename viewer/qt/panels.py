@@ -12,6 +12,7 @@ from overlays.label_rule import LabelRule
 from overlays.palette import SEVERITY_RGB
 from viewer.alarm_types import AlarmState, Severity
 from viewer.qt.formatting import format_value, label_formats, pretty_unit
+from viewer.qt.trends import TrendPanel
 from viewer.state import TwinState
 from viewer.twin.schema import BindingSpec
 
@@ -270,11 +271,13 @@ class PartDetails(QtWidgets.QWidget):
         self.bindings_label = QtWidgets.QLabel("")
         self.bindings_label.setWordWrap(True)
         self.table = SignalTable()
+        self.trends = TrendPanel()  # the signals' recent past, limits and forecasts
         self.summary = TwinSummary()
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.bindings_label)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.trends, 3)
         layout.addWidget(self.summary, 1)
         self.part: str | None = None
         self.session = None
@@ -296,11 +299,12 @@ class PartDetails(QtWidgets.QWidget):
             names.extend(n for n in used if n not in names)
         formats = label_formats(self.session.twin) if self.session is not None else {}
         self.table.set_signals(names, signals, formats)
+        self.trends.set_signals(self.session if part else None, names if part else [])
         self._show(part)
 
     def _show(self, part: str | None) -> None:
         self.title.setText(part or (f"{self.session.twin.name}" if self.session else "Click a part to see its signals"))
-        for widget in (self.bindings_label, self.table):
+        for widget in (self.bindings_label, self.table, self.trends):
             widget.setVisible(part is not None)
         self.summary.setVisible(part is None)
 
@@ -314,6 +318,7 @@ class PartDetails(QtWidgets.QWidget):
         self.bindings_label.setText("\n".join(self._binding_lines()) if self._bindings
                                     else "No live data bound to this part.")
         self.table.refresh(state or self.session.state)
+        self.trends.refresh()
 
     def _binding_lines(self) -> list[str]:
         """Each binding as it reads: what it does, with which signal, and a label's text now."""

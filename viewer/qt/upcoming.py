@@ -38,7 +38,7 @@ class UpcomingList(QtWidgets.QTableWidget):
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((190, 110, 230, 95, 110)):
+        for column, width in enumerate((170, 90, 160, 80, 80)):
             self.setColumnWidth(column, width)
         self.cellClicked.connect(self._on_clicked)
 

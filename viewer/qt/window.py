@@ -108,13 +108,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alarm_list.part_activated.connect(self.fly_to)
         self.upcoming = UpcomingList()  # the alarm list's section of what the trends expect
         self.upcoming.part_activated.connect(self.fly_to)
-        upcoming = QtWidgets.QGroupBox("Upcoming: limits the trends will reach, soonest first")
+        upcoming = QtWidgets.QGroupBox("Upcoming")
+        upcoming.setToolTip("Limits the signals' trends will reach, soonest first")
         QtWidgets.QVBoxLayout(upcoming).addWidget(self.upcoming)
         alarms = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         alarms.addWidget(self.alarm_list)
         alarms.addWidget(upcoming)
-        alarms.setStretchFactor(0, 3)
-        alarms.setStretchFactor(1, 2)
+        alarms.setStretchFactor(0, 1)
+        alarms.setStretchFactor(1, 1)
         self.alarm_dock = self._dock("Alarms", alarms, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self._side_docks = (parts, selected)
         self._details_dock = selected
