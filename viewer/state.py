@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import deque
 from dataclasses import dataclass, field
-
 
 from viewer.alarms import AlarmBook
 from viewer.history import History, Series
@@ -184,14 +184,18 @@ class TwinForecasts:
         self.latest: dict[str, Forecast] = {name: Forecast(reason="no data") for name in self.limits}
         self.fitted: dict[str, float] = {}  # when each latest forecast was made (epoch)
         self._due = {name: float("-inf") for name in self.limits}  # when each is fitted next
+        self._turn = deque(self.limits)  # round robin: the front was fitted longest ago
 
     def update(self, state: TwinState, qualities: dict[str, str], now: float, budget: int | None = None) -> set[str]:
         """Fit the signals that are due (at most ``budget``; None: all); return those whose
         forecast changed as shown: another model, limit or reason, or a crossing that
         moved by more than a tenth of the time to it (at least 30 s)."""
-        due = sorted((t, name) for name, t in self._due.items() if t <= now)[:budget]
         changed = set()
-        for _, name in due:
+        for _ in range(len(self._turn) if budget is None else min(budget, len(self._turn))):
+            name = self._turn[0]
+            if self._due[name] > now:
+                break  # nor is any behind it
+            self._turn.rotate(-1)
             self._due[name] = now + FORECAST_PERIOD_S
             series = state.history(name, since=now - WINDOW_S)
             new = forecast(series.t, series.value, self.limits[name], now, qualities.get(name) == "live")

@@ -159,3 +159,26 @@ def test_a_value_settling_beyond_its_limit_is_predicted_to_cross_it():
     f = forecast(t, v, {"warn_high": 90.0}, NOW)
     truth = 600 * np.log(4) - 600
     assert f.model == "settling" and f.crossings[0].eta == pytest.approx(truth, rel=0.15)
+
+
+def test_forecasts_are_kept_fresh_in_turn_a_few_per_frame():
+    from viewer.alarm_types import AlarmSpec
+    from viewer.live.ingest import Update
+    from viewer.state import FORECAST_PERIOD_S, TwinForecasts, TwinState
+    from viewer.twin.limits import AlarmDef
+
+    names = ["a", "b", "c"]
+    state = TwinState(names)
+    for name in names:  # all drifting up to their limit of 90 in 40 minutes
+        t, v = _series(lambda x: 70 + 0.5 / 60 * x)
+        state.apply([Update(name, float(vi), float(ti)) for ti, vi in zip(t, v)])
+    forecasts = TwinForecasts([AlarmDef(n, n, AlarmSpec(alarm_high=90), (), {"alarm_high": 90.0}) for n in names])
+    live = {n: "live" for n in names}
+    assert forecasts.update(state, live, NOW, budget=2) == {"a", "b"}  # the two waiting longest
+    assert forecasts.update(state, live, NOW, budget=2) == {"c"}
+    assert forecasts.update(state, live, NOW + 1, budget=2) == set()  # none due yet
+    assert forecasts.latest["c"].next.eta == pytest.approx(2400, rel=0.1)
+    assert forecasts.update(state, live, NOW + FORECAST_PERIOD_S, budget=None) == set()  # fitted again: same
+    assert forecasts.fitted == {n: NOW + FORECAST_PERIOD_S for n in names}
+    assert forecasts.update(state, {**live, "b": "stale"}, NOW + 2 * FORECAST_PERIOD_S) == {"b"}
+    assert forecasts.latest["b"].reason == "not live"
