@@ -7,7 +7,7 @@ kept for a day (:data:`TIERS`). A bucket keeps its minimum and maximum, so a spi
 still shows in a trend a day later; its mean is what a fit or a plot line uses.
 
 At most about 29 kB per signal, an idle one a few hundred bytes: 10,000 signals
-busy for a day hold about 290 MB, against 1.4 GB for every sample of a day at 1 Hz
+busy for a day hold about 290 MB, against 14 GB for every sample of a day at 1 Hz
 (``bench/history.py`` measures it). Not thread-safe on its own:
 :class:`~viewer.state.TwinState` holds its lock around every call.
 """
