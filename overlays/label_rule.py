@@ -95,7 +95,7 @@ class LabelRule:
                 unit = _UNIT.match(literal)
                 cut = unit.end() if unit and (unit.end() < len(literal) or not name) else 0
                 if rate:
-                    mark = f"{mark} {_rate(rate, literal[:cut].strip())}".strip()
+                    mark = f"{mark} {rate_text(rate, literal[:cut].strip())}".strip()
                 literal = f"{literal[:cut]} {mark}{literal[cut:]}"
             out.append(literal)
             mark, rate = "", None
@@ -106,10 +106,12 @@ class LabelRule:
                 rate, next_ = (trends or {}).get(name, (None, ""))
                 coming += [next_] if next_ else []
         if rate:
-            mark = f"{mark} {_rate(rate, '')}".strip()
+            mark = f"{mark} {rate_text(rate, '')}".strip()
         return "".join(out) + (f" {mark}" if mark else "") + "".join(f" · {c}" for c in coming)
 
 
-def _rate(per_minute: float, unit: str) -> str:
-    """``"↑1.8 °C/min"``: two significant digits."""
-    return f"{RISING if per_minute > 0 else FALLING}{abs(per_minute):.2g}{f' {unit}' if unit else ''}/min"
+def rate_text(per_minute: float, unit: str) -> str:
+    """``"↑1.8 °C/min"``: two significant digits, never in exponent form (``"↑1200 rpm/min"``)."""
+    size = abs(per_minute)
+    number = f"{size:.0f}" if size >= 10 else f"{size:.2g}" if size >= 1e-3 else f"{size:.1e}"
+    return f"{RISING if per_minute > 0 else FALLING}{number}{f' {unit}' if unit else ''}/min"

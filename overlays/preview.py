@@ -55,6 +55,11 @@ def coarse(assembly: Assembly, cells: int = CELLS) -> Coarse | None:
         np.matmul(part.vertices, m[:3, :3].T, out=world[rows])
         world[rows] += m[:3, 3]
         rgb[rows] = part.colors
+    finite = np.isfinite(world).all(axis=1)
+    if not finite.all():  # a damaged vertex: clustered with the first good one, its triangles then collapse
+        if not finite.any():
+            return None
+        world[~finite] = world[np.argmax(finite)]
     cell, n_cells = _cells(world, cells)
     count = np.maximum(np.bincount(cell, minlength=n_cells), 1)
     centre = np.stack([np.bincount(cell, world[:, k], n_cells) for k in range(3)], axis=1) / count[:, None]

@@ -67,8 +67,9 @@ class _Buckets:
         """Buckets that start before ``before``, at their centres (never past ``before``)."""
         keep = self.no * self.width < before
         t = np.minimum((self.no[keep] + 0.5) * self.width, before)
-        mean = self.total[keep] / self.count[keep]
-        return Series(t, mean, self.low[keep].astype(float), self.high[keep].astype(float))
+        low, high = self.low[keep].astype(float), self.high[keep].astype(float)
+        mean = np.clip(self.total[keep] / self.count[keep], low, high)  # min and max are float32: keep inside
+        return Series(t, mean, low, high)
 
 
 class History:

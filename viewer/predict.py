@@ -58,6 +58,7 @@ HORIZON = 4.0  # predict at most this many window spans ahead
 MIN_RANGE = 0.1  # a range is never narrower than this share of the time either way
 F_EXPONENTIAL = 10.0
 JUMP_SIGMAS = 8.0  # a change between samples beyond this many noise sigmas starts a new window
+CLOCK_SKEW_S = 300.0  # samples stamped up to this far ahead of now count as now
 MAX_POINTS = 200  # a longer window is thinned to this many points (Theil-Sen is quadratic)
 _K_STEPS = 48
 _KEEP = 5  # samples after a jump that must stay at its new level
@@ -131,6 +132,10 @@ def forecast(t, values, limits: dict[str, float], now: float, live: bool = True)
     if not live:
         return Forecast(reason="not live")
     t, v = np.asarray(t, float), np.asarray(values, float)
+    order = np.argsort(t, kind="stable")  # a late sample arrives last but belongs where its time is
+    t, v = t[order], v[order]
+    if len(t) and now < t[-1] <= now + CLOCK_SKEW_S:
+        now = float(t[-1])  # a device clock a little ahead of ours
     keep = (t > now - WINDOW_S) & (t <= now) & np.isfinite(v)
     t, v = t[keep], v[keep]
     if len(v) > 2:
@@ -153,19 +158,27 @@ def forecast(t, values, limits: dict[str, float], now: float, live: bool = True)
     if variance == 0 or 1 - float(residual @ residual) / (variance * len(v)) < MIN_R2:
         return Forecast(reason="poor fit")
 
+    def ahead(limits: dict[str, float]) -> dict[str, float]:
+        """The limits the value moves towards and has not crossed: a high one while it
+        rises and is below it, a low one while it falls and is above it (a value
+        coming back inside its limits crosses nothing)."""
+        rising = slope > 0
+        return {name: level for name, level in limits.items()
+                if name.endswith("_high") == rising and (v[-1] < level if rising else v[-1] > level)}
+
     exp = _exponential(x, v, slope)
     ols = v - np.polyval(np.polyfit(x, v, 1), x)  # least squares, as the exponential: nested models compare
     sse_line = float(ols @ ols)
     if exp is not None and (sse_line - exp[0]) / (exp[0] / (len(v) - 3)) > F_EXPONENTIAL:
         model, rate = "exponential" if exp[3] > 0 else "settling", exp[1]
-        crossings = [c for c in (_exp_crossing(name, level, exp, len(v)) for name, level in limits.items()) if c]
+        crossings = [c for c in (_exp_crossing(name, level, exp, len(v)) for name, level in ahead(limits).items()) if c]
     else:
         model, rate = "linear", float(slope)
         _, _, low95, high95 = theilslopes(v, x, alpha=0.95)
         # the value now is known to about this much (the standard error of a line at x = 0)
         now_error = 2 * noise * np.sqrt(1 / len(x) + x.mean() ** 2 / ((x - x.mean()) ** 2).sum())
         crossings = [c for c in (_line_crossing(name, level, intercept, now_error, slope, low95, high95)
-                                 for name, level in limits.items()) if c]
+                                 for name, level in ahead(limits).items()) if c]
     crossings = sorted((_widened(c) for c in crossings if c.eta <= HORIZON * span), key=lambda c: c.eta)
     reason = "" if crossings else "no limit ahead within reach"
     # the fitted curve from now to the last crossing (or a window's span), for a trend to draw
@@ -186,11 +199,19 @@ def _widened(c: Crossing) -> Crossing:
 
 def _after_last_jump(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The samples after the last jump: a change between two samples far beyond the
-    noise of the changes that the next samples keep (a spike comes back: not a jump)."""
+    noise of the changes that the next samples keep (a spike comes back: not a jump).
+
+    Changes are compared as rates (per second), so a 10-second bucket's change and a raw
+    sample's weigh alike; the noise is at least the signal's resolution (a value reported
+    in 0.1 steps changes by 0 or 0.1, and a 0.1 step is no jump)."""
     d = np.diff(v)
-    centre = np.median(d)
-    spread = 1.4826 * np.median(np.abs(d - centre))
-    for i in np.flatnonzero(np.abs(d - centre) > JUMP_SIGMAS * max(spread, 1e-12))[::-1]:
+    dt = np.maximum(np.diff(t), 1e-3)
+    rate = d / dt
+    centre = np.median(rate)
+    steps = np.abs(d[d != 0])
+    resolution = (steps.min() if len(steps) else 0.0) / np.median(dt)
+    spread = max(1.4826 * np.median(np.abs(rate - centre)), 2 * resolution, 1e-12)
+    for i in np.flatnonzero(np.abs(rate - centre) > JUMP_SIGMAS * spread)[::-1]:
         before, after = v[max(i - _KEEP + 1, 0):i + 1], v[i + 1:i + 1 + _KEEP]
         if abs(np.median(after) - np.median(before)) > abs(d[i]) / 2:
             return t[i + 1:], v[i + 1:]
@@ -207,7 +228,7 @@ def _exponential(x: np.ndarray, v: np.ndarray, slope: float):
     if not np.isfinite(sses).any():
         return None
     best = ks[int(np.argmin(sses))]  # then finely around it (same sign), for the range
-    ks = np.geomspace(best * 0.85, best / 0.85, _K_STEPS)
+    ks = np.geomspace(best * 0.4, best / 0.4, 2 * _K_STEPS)  # wide enough to hold the 95 % bound
     sses, fits = _exp_fits(x, v, slope, ks)
     i = int(np.argmin(sses))
     c, b, ref = fits[i]

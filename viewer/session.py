@@ -65,6 +65,10 @@ class Session:
         self._last = time.monotonic()
         self._qualities_at = -1e9
         self._qualities: dict[str, str] = {}
+        # what changed while the view showed something else (tick(draw=False)): drawn at the next tick
+        self._undrawn_names: set[str] = set()
+        self._undrawn_alarms: set[str] = set()
+        self._undrawn_qualities = False
 
     def start(self) -> None:
         """Start receiving (returns at once)."""
@@ -77,9 +81,11 @@ class Session:
             self.feed.stop()
         self.scene.close()
 
-    def tick(self) -> bool:
+    def tick(self, draw: bool = True) -> bool:
         """Take what arrived since the last tick into state and scene.
 
+        With ``draw`` False (the view shows something else for a while) state, alarms
+        and forecasts go on, and the scene catches up at the next tick that draws.
         Returns True when the view changed and should be rendered.
         """
         now = time.monotonic()
@@ -109,11 +115,20 @@ class Session:
         values = self.state.values()
         self.alarms_changed = self.alarms.update(dirty, values, self._qualities, time.time()) | self._alarms_owed
         self._alarms_owed = set()
-        if self.alarms_changed:  # the look of the parts they show on, only when they change
-            self.scene.set_alarms(self._part_looks(self.alarms_changed))
         self.forecasts_changed = self.forecasts.update(self.state, self._qualities, time.time(), FORECASTS_PER_TICK)
         dirty |= self.forecasts_changed  # their labels change
-        return self.scene.sync(values, dirty, dt, qualities=qualities) or bool(self.alarms_changed)
+        if not draw:
+            self._undrawn_names |= dirty
+            self._undrawn_alarms |= self.alarms_changed
+            self._undrawn_qualities |= qualities is not None
+            return False
+        dirty |= self._undrawn_names
+        looks = self.alarms_changed | self._undrawn_alarms
+        if looks:  # the look of the parts they show on, only when they change
+            self.scene.set_alarms(self._part_looks(looks))
+        qualities = self._qualities if qualities is not None or self._undrawn_qualities else None
+        self._undrawn_names, self._undrawn_alarms, self._undrawn_qualities = set(), set(), False
+        return self.scene.sync(values, dirty, dt, qualities=qualities) or bool(looks)
 
     def refresh_alarms(self, ids=None) -> None:
         """Redraw the parts of alarms ``ids`` (default: all) at the next tick: after an

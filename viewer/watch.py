@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from overlays.label_rule import rate_text
 from viewer.alarm_types import Alarm, Severity
 from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
@@ -153,7 +154,7 @@ def _forecast_text(f, unit: str) -> str:
     """``"alarm in ~35 min (25–50), linear +0.5 °C/min"``, or why there is none."""
     if f.model is None:
         return f"none ({f.reason})"
-    trend = f"{f.model} {f.rate * 60:+.3g}{f' {unit}' if unit else ''}/min"
+    trend = f"{f.model} {rate_text(f.rate * 60, unit)}"
     return f"{f.next.describe()}, {trend}" if f.next else f"none ({f.reason}), {trend}"
 
 

@@ -375,3 +375,4 @@ def test_rates_follow_each_value_falling_ones_too():
     trends = {"s": (None, ""), "p": (-0.05, "warning in ~10 min (9–11)")}
     assert rule.text({"s": 1480, "p": 3.5}, None, trends) == "1480 rpm  3.50 bar ↓0.05 bar/min · warning in ~10 min (9–11)"
     assert LabelRule("{p:.1f}").text({"p": 3.5}, None, {"p": (0.25, "")}) == "3.5 ↑0.25/min"
+    assert LabelRule("{s:.0f} rpm").text({"s": 1480}, None, {"s": (1234.5, "")}) == "1480 rpm ↑1234 rpm/min"

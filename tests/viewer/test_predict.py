@@ -182,3 +182,49 @@ def test_forecasts_are_kept_fresh_in_turn_a_few_per_frame():
     assert forecasts.fitted == {n: NOW + FORECAST_PERIOD_S for n in names}
     assert forecasts.update(state, {**live, "b": "stale"}, NOW + 2 * FORECAST_PERIOD_S) == {"b"}
     assert forecasts.latest["b"].reason == "not live"
+
+
+def test_a_value_coming_back_inside_its_limits_is_never_forecast_to_cross_them():
+    t, v = _series(lambda x: 8 + 3 / 1200 * x, minutes=20, noise=0.02)  # rising 5 -> 8, below its low limits
+    assert not forecast(t, v, {"warn_low": 10.0, "alarm_low": 8.5}, NOW).crossings
+    t, v = _series(lambda x: 97 + 3 / 1200 * -x - 3, minutes=20, noise=0.02)  # falling 100 -> 97, above warn_high
+    assert not forecast(t, v, {"warn_high": 95.0, "alarm_high": 98.0}, NOW).crossings
+
+
+def test_a_signal_reported_in_steps_of_its_resolution_is_forecast():
+    t, v = _series(lambda x: 66 + 0.01 * x, minutes=10, noise=0)
+    f = forecast(t, np.round(v, 1), {"alarm_high": 70.0}, NOW)  # 0.1 °C steps: each step is no jump
+    assert f.crossings and f.crossings[0].eta == pytest.approx(400, rel=0.1)
+    f = forecast(t, np.round(v, 1).astype(np.float32), {"alarm_high": 70.0}, NOW)
+    assert f.crossings and f.crossings[0].eta == pytest.approx(400, rel=0.1)
+
+
+def test_a_history_of_raw_samples_and_buckets_is_forecast_over_its_whole_window():
+    from viewer.history import History
+
+    h = History()
+    x = np.arange(-1800.0, 0.0 + 1e-9, 0.1)  # 10 Hz for 30 minutes: most of it in 10-second buckets
+    h.extend(NOW + x, 70 + 0.5 / 60 * x + np.random.default_rng(5).normal(0, 0.001, len(x)))
+    s = h.series()
+    f = forecast(s.t, s.value, {"alarm_high": 90.0}, NOW)
+    assert f.crossings and f.crossings[0].eta == pytest.approx(2400, rel=0.1)
+
+
+def test_late_samples_and_a_clock_a_little_ahead_still_give_a_forecast():
+    t, v = _series(lambda x: 70 + 0.5 / 60 * x)
+    late = np.r_[np.arange(len(t) - 50), np.arange(len(t) - 49, len(t)), len(t) - 50]  # one sample arrives last
+    f = forecast(t[late], v[late], LIMITS, NOW)
+    assert f.crossings and f.crossings[-1].eta == pytest.approx(2400, rel=0.1)
+    f = forecast(t + 120, v, LIMITS, NOW)  # the device's clock is two minutes ahead
+    assert f.crossings and f.crossings[-1].eta == pytest.approx(2400, rel=0.1)
+
+
+def test_the_range_of_a_noisy_run_away_holds_the_true_time_nearly_always():
+    truth, held, seen = 600 * np.log(15) - 1200, 0, 0
+    for seed in range(20):
+        t, v = _series(lambda x: 60 + 2 * np.exp((x + 1200) / 600), noise=0.6, seed=seed)
+        f = forecast(t, v, {"alarm_high": 90.0}, NOW)
+        if f.crossings:
+            seen += 1
+            held += f.crossings[0].low <= truth <= f.crossings[0].high
+    assert seen >= 15 and held >= 0.85 * seen, (held, seen)  # a 95 % range: 18 of 20 here

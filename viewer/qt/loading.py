@@ -117,8 +117,8 @@ class TwinLoader(QtCore.QObject):
                 twin = load_twin(path, allow_outside=self.allow_outside, progress=progress, cancelled=cancelled)
             if cancelled():
                 raise ImportCancelled(path.name)
-            if twin.assembly.n_triangles > PREVIEW_ABOVE and (model := coarse(twin.assembly)) is not None:
-                self._coarse.emit(cancel, model)
+            if twin.assembly.n_triangles > PREVIEW_ABOVE:
+                self._send_preview(twin, cancel)
             progress(f"preparing {twin.assembly.n_triangles:,} triangles")
             prepare_geometry(twin)  # here, not on the UI thread: showing it then costs little
             self._done.emit(cancel, twin, None)
@@ -130,6 +130,15 @@ class TwinLoader(QtCore.QObject):
             self._done.emit(cancel, None, ("Cannot open mesh", str(exc)))
         except Exception as exc:  # never a traceback in a thread nobody sees
             self._done.emit(cancel, None, ("Cannot open", f"{path.name}: {type(exc).__name__}: {exc}"))
+
+    def _send_preview(self, twin, run: threading.Event) -> None:
+        """A coarse model to show meanwhile; a preview that fails is only a preview less."""
+        try:
+            model = coarse(twin.assembly)
+        except Exception:  # noqa: BLE001 - the full model's own checks say what is wrong with it
+            return
+        if model is not None:
+            self._coarse.emit(run, model)
 
     def _on_stage(self, stage: str) -> None:
         self._stage_text = stage

@@ -12,7 +12,7 @@ from overlays.label_rule import LabelRule
 from overlays.palette import SEVERITY_RGB
 from viewer.alarm_types import AlarmState, Severity
 from viewer.qt.formatting import format_value, label_formats, pretty_unit
-from viewer.qt.trends import TrendPanel
+from viewer.qt.trends import MIME as TRENDS_MIME, TrendPanel
 from viewer.state import TwinState
 from viewer.twin.schema import BindingSpec
 
@@ -95,6 +95,7 @@ class SignalTable(QtWidgets.QTableWidget):
     """
 
     COLUMNS = ["Value", "Unit", "Quality", "Age", "Rate", "Updates", "Errors", "Last error"]
+    trend_requested = QtCore.Signal(list)  # signal names double-clicked: trend them
     NAME_WIDTH = (80, 220)  # the name column's narrowest and widest
     _QUALITY_COLOURS = {"live": "#2e9d4f", "stale": "#c98a12", "last known": "#7a7a2a", "offline": "#b3261e",
                         "no data": "#888888"}
@@ -117,10 +118,25 @@ class SignalTable(QtWidgets.QTableWidget):
         for col, width in enumerate((80, 50, 75, 55, 55, 65, 50, 200)):
             self.setColumnWidth(col, width)
         header.setStretchLastSection(True)
+        self.setDragEnabled(True)  # rows drag onto a trend panel
+        self.setDragDropMode(QtWidgets.QAbstractItemView.DragDropMode.DragOnly)
+        self.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.cellDoubleClicked.connect(lambda row, _col: self.trend_requested.emit([self.names[row]]))
+        names.sectionDoubleClicked.connect(lambda row: self.trend_requested.emit([self.names[row]]))
         self.names: list[str] = []
         self.formats: dict[str, str] = {}
         self._signals: dict = {}
         self._seen: dict[str, tuple[float, int]] = {}  # name -> (time, updates) for rates
+
+    def mimeTypes(self) -> list[str]:
+        return [TRENDS_MIME]
+
+    def mimeData(self, items) -> QtCore.QMimeData:
+        """The dragged rows' signal names, for a trend panel."""
+        data = QtCore.QMimeData()
+        rows = sorted({item.row() for item in items})
+        data.setData(TRENDS_MIME, "\n".join(self.names[r] for r in rows).encode())
+        return data
 
     def set_signals(self, names: list[str], signals: dict, formats: dict[str, str] | None = None) -> None:
         """Show ``names`` (``signals``: name -> Signal, for units and tooltips; ``formats``:

@@ -7,6 +7,7 @@ import time
 
 from PySide6 import QtCore, QtWidgets
 
+from overlays.label_rule import rate_text
 from viewer.alarm_types import Severity
 from viewer.predict import Crossing
 from viewer.qt.alarm_list import severity_icon
@@ -79,7 +80,7 @@ class UpcomingList(QtWidgets.QTableWidget):
                         crossing.high + shift).describe()
         defs = self.session.alarms.defs.get(name)
         limit = f"{_MARKS[crossing.limit.rsplit('_', 1)[1]]} {format_number(crossing.level, spec)} {unit}".strip()
-        trend = f"{forecast.rate * 60:+.2g} {unit}/min, {forecast.model}".replace(" /min", "/min")
+        trend = f"{rate_text(forecast.rate * 60, unit)}, {forecast.model}"
         return [when, ", ".join(defs.parts) if defs else "", signal.spec.description or name,
                 format_value(signal, self.session.state.values().get(name), spec), limit, trend]
 

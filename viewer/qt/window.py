@@ -18,6 +18,7 @@ from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
 from viewer.qt.settings import flag, settings
 from viewer.qt.topics import TopicBrowser
+from viewer.qt.trends import TrendDock
 from viewer.qt.upcoming import UpcomingList
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
@@ -117,6 +118,11 @@ class MainWindow(QtWidgets.QMainWindow):
         alarms.setStretchFactor(0, 1)
         alarms.setStretchFactor(1, 1)
         self.alarm_dock = self._dock("Alarms", alarms, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.trends = TrendDock()  # any signals, dragged or double-clicked from a signal table
+        self.trends_dock = self._dock("Trends", self.trends, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.trends_dock, self.alarm_dock)  # the alarms in front
+        for table in (self.signals, self.details.table):
+            table.trend_requested.connect(self.trend)
         self._side_docks = (parts, selected)
         self._details_dock = selected
         self._flight = QtCore.QVariantAnimation(self)
@@ -152,7 +158,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.preview.connect(self._show_preview)
         self.loader.finished.connect(self._end_preview)
         self.loader.loaded.connect(self.show_twin)
-        self.loader.failed.connect(lambda title, text: QtWidgets.QMessageBox.warning(self, title, text))
+        self.loader.failed.connect(self._open_failed)
+        self.loader.dialog.canceled.connect(self._end_preview)  # at once: the load may take a moment to stop
 
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -200,6 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.layer_actions[name] = action
         view_menu.addSeparator()
         self._action(view_menu, "&Alarm list", self.show_alarm_list, "Ctrl+L")
+        self._action(view_menu, "&Trends", lambda: (self.trends_dock.show(), self.trends_dock.raise_()), "Ctrl+T")
 
     def _action(self, menu, text, slot, shortcut=None, toolbar=None) -> QtGui.QAction:
         action = QtGui.QAction(text, self)
@@ -230,32 +238,43 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.session is not None:
             self.session.close()
         self.plotter.setUpdatesEnabled(False)  # panels that come and go would each draw the new model
-        self.selected = None
-        self.session = session
-        self.session.start()
-        if self.session.source is not None:
-            self.topics.watch(twin, self.session.source.url, password)
-        else:
-            self.topics.stop()
-        self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
-        self.details.set_session(session)
-        self.details.show_part(None, [], {})
-        self.details.refresh()
-        self._details_dock.setWindowTitle("Overview")
-        self.signals.set_signals(list(twin.signals), twin.signals, label_formats(twin))
-        self.alarm_list.set_session(session)
-        self.upcoming.set_session(session)
-        self._apply_layers()
-        self.setWindowTitle(f"{twin.name} — TwinView")
-        self._refresh_status()
-        self._refresh_alarm_counts()
-        self.plotter.setUpdatesEnabled(True)
+        try:
+            self.selected = None
+            self.session = session
+            self.session.start()
+            if self.session.source is not None:
+                self.topics.watch(twin, self.session.source.url, password)
+            else:
+                self.topics.stop()
+            self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
+            self.details.set_session(session)
+            self.details.show_part(None, [], {})
+            self.details.refresh()
+            self._details_dock.setWindowTitle("Overview")
+            self.signals.set_signals(list(twin.signals), twin.signals, label_formats(twin))
+            self.alarm_list.set_session(session)
+            self.upcoming.set_session(session)
+            self.trends.set_session(session)
+            self._apply_layers()
+            self.setWindowTitle(f"{twin.name} — TwinView")
+            self._refresh_status()
+            self._refresh_alarm_counts()
+        finally:
+            self.plotter.setUpdatesEnabled(True)
         self.plotter.render()  # once
         return True
 
+    def _open_failed(self, title: str, text: str) -> None:
+        self._end_preview()  # the twin as it was, before the message waits for the user
+        QtWidgets.QMessageBox.warning(self, title, text)
+
     def _show_preview(self, model: Coarse) -> None:
-        """Show a large model's coarse preview in place of the twin, which pauses meanwhile."""
+        """Show a large model's coarse preview in place of the twin, whose view pauses
+        meanwhile (selection, layers: they would draw over the preview)."""
         self._end_preview(render=False)
+        self.session.scene.parts.highlight(None)
+        for action in self.layer_actions.values():
+            action.setEnabled(False)
         self._preview = PreviewLayer(self.plotter, model)
         self.statusBar().showMessage(f"Preview: {len(model.points) // 3:,} of the model's {model.triangles:,} "
                                      f"triangles; full detail on its way")
@@ -267,6 +286,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self._preview.close()
             self._preview = None
             self.statusBar().clearMessage()
+            for action in self.layer_actions.values():
+                action.setEnabled(True)
+            self.layer_actions["condition"].setEnabled(bool(self.session.twin.bindings))
+            self.session.scene.parts.highlight(self.selected)
             if render:
                 self.plotter.render()
 
@@ -285,10 +308,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def tick(self) -> None:
         """One UI frame: take new data, update the scene in place, render once."""
-        if self._preview is not None:
-            return  # the twin is hidden behind a new model's preview; its data waits in the feed
         session = self.session
-        if session.tick():
+        # behind a new model's preview the twin's alarms and lists go on; its scene catches up after
+        if session.tick(draw=self._preview is None):
             self.plotter.render()
         if session.alarms_changed:  # only the rows of the alarms that changed
             self.alarm_list.refresh(session.alarms_changed)
@@ -299,6 +321,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.details.refresh()
             if self._signals_shown:
                 self.signals.refresh(session.state)
+            if self.trends.isVisible():
+                self.trends.panel.refresh()
             self.topics.refresh()
         if self._frame % CLOCK_EVERY == 0:
             self.alarm_list.tick()
@@ -334,6 +358,12 @@ class MainWindow(QtWidgets.QMainWindow):
     def alarm_counts(self) -> dict[str, str]:
         """The status bar's alarm counts as shown, keyed by severity name."""
         return {str(s): b.text() for s, b in self.severity_counts.items()}
+
+    def trend(self, names: list[str]) -> None:
+        """Add the signals ``names`` to the trends dock and bring it to the front."""
+        self.trends.panel.add_signals(names)
+        self.trends_dock.show()
+        self.trends_dock.raise_()
 
     def show_alarm_list(self) -> None:
         """Show the alarm list dock and put it in front."""
@@ -489,6 +519,7 @@ class MainWindow(QtWidgets.QMainWindow):
         The twin shown stays live meanwhile; a progress dialog with Cancel appears if it
         takes a while; a file that cannot be opened gives a message and changes nothing.
         """
+        self._end_preview()  # of a load this one replaces
         self.loader.start(path)
 
     def open_dialog(self) -> None:

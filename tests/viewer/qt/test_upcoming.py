@@ -42,7 +42,7 @@ def test_the_upcoming_section_lists_the_limits_a_trend_will_reach_soonest_first(
     assert 27 <= float(warning[0].split("~")[1].split()[0]) <= 33  # minutes
     assert 45 <= float(alarm[0].split("~")[1].split()[0]) <= 55
     assert warning[1:3] == ["bearing", "Bearing temperature"] and 69 < float(warning[3].split()[0]) < 71
-    assert warning[4:] == ["▲ 85.0 °C", "+0.5 °C/min, linear"] and alarm[4] == "▲ 95.0 °C"  # as the alarm list writes limits
+    assert warning[4:] == ["▲ 85.0 °C", "↑0.5 °C/min, linear"] and alarm[4] == "▲ 95.0 °C"  # as the alarm list writes limits
     with qtbot.waitSignal(window.upcoming.part_activated) as clicked:
         window.upcoming.cellClicked.emit(1, 0)
     assert clicked.args == ["bearing"]
@@ -58,22 +58,48 @@ def test_the_parts_label_shows_its_rate_and_the_limit_it_will_reach(window, publ
 def test_selecting_a_part_shows_the_trend_of_its_signals_with_limits_and_forecast(window, publisher, qtbot):
     window.select("bearing")
     trends = window.details.trends
-    assert list(trends.plots) == ["temp"]
-    plot = trends.plots["temp"]
+    assert trends.names == ["temp"] and list(trends.plots) == ["°C"]
+    plot = trends.plot_of("temp")
     qtbot.waitUntil(plot.isVisible, timeout=5000)
     before = plot.grab().toImage()
     _publish_drift(publisher)
     qtbot.waitUntil(lambda: len(trends.values_shown("temp")) >= 20, timeout=10000)
     assert trends.values_shown("temp").max() == pytest.approx(70, abs=1)  # the values published, up to now
-    qtbot.waitUntil(lambda: plot.eta.toPlainText().startswith("warning in ~"), timeout=15000)
-    ahead = plot.forecast.xData
+    qtbot.waitUntil(lambda: plot.eta("temp").startswith("warning in ~"), timeout=15000)
+    ahead, _ = plot.forecast_drawn("temp")
     assert ahead.min() == pytest.approx(time.time(), abs=10) and ahead.max() > time.time() + 1500  # drawn ahead
     levels = sorted(item.getRegion()[0] for item in plot.items() if type(item).__name__ == "LinearRegionItem")
     assert levels == [85, 95]  # the limits, as bands
     after = plot.grab().toImage()
     assert after != before  # pixels of the trend changed as values arrived
+    then = time.time() - 300
+    assert re.fullmatch(r"\d\d:\d\d:\d\d · temp 6[78]\.\d+ °C", trends.readout_at(then)), trends.readout_at(then)
 
-    trends.plots["temp"].getViewBox().sigRangeChangedManually.emit([True, False])  # the user pans
+    plot.getViewBox().sigRangeChangedManually.emit([True, False])  # the user pans
     assert not trends.following and trends.follow_button.isVisibleTo(trends)
     trends.follow_button.click()
     assert trends.following
+
+
+def test_signals_dropped_or_double_clicked_onto_the_trends_dock_share_a_plot_per_unit(window, publisher, qtbot):
+    from PySide6 import QtCore, QtGui
+
+    from viewer.qt.trends import MIME
+
+    table = window.signals
+    table.selectRow(table.names.index("temp"))
+    data = table.mimeData([table.item(table.names.index("temp"), 0)])  # what a drag of the row carries
+    assert bytes(data.data(MIME)).decode() == "temp"
+    drop = QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.DropAction.CopyAction, data,
+                            QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    window.trends.dropEvent(drop)
+    table.trend_requested.emit(["angle"])  # a double-click
+    panel = window.trends.panel
+    assert panel.names == ["temp", "angle"] and list(panel.plots) == ["°C", "deg"]
+    assert window.trends_dock.isVisible()
+    _publish_drift(publisher)
+    publisher.send("rig/arm/angle", "12")
+    qtbot.waitUntil(lambda: len(panel.values_shown("temp")) >= 20 and len(panel.values_shown("angle")) == 1,
+                    timeout=10000)
+    window.trends.clear_button.click()
+    assert panel.plots == {} and window.trends.hint.isVisibleTo(window.trends)

@@ -458,3 +458,51 @@ def test_cancelling_during_the_preview_brings_back_the_twin_as_it_was(window, tm
     assert window.plotter.camera.position == position
     window.plotter.render()
     assert np.abs(_view(window).astype(int) - before).mean() < 1
+
+
+def test_behind_a_preview_the_twins_alarms_go_on_and_its_selection_waits(qtbot, tmp_path, mosquitto, publisher,
+                                                                       held_preparation):
+    from tests.viewer.qt.test_alarm_list import TWIN, open_window
+
+    make_test_machine(tmp_path)
+    (tmp_path / "alarms.twin.yaml").write_text(TWIN)
+    win = open_window(qtbot, tmp_path / "alarms.twin.yaml", mosquitto)
+    try:
+        win.select("bearing")
+        (tmp_path / "other").mkdir()
+        with qtbot.waitSignal(win.loader.preview, timeout=30000):
+            win.open_path(make_test_machine(tmp_path / "other"))
+        assert win.session.scene.parts.selection.name is None  # no outline over the preview
+        assert not any(a.isEnabled() for a in win.layer_actions.values())
+        publisher.send("rig/bearing", {"temperature": 99})
+        qtbot.waitUntil(lambda: [r["id"] for r in win.alarm_list.rows()] == ["temp"], timeout=5000)  # listed now
+        assert "bearing" not in win.session.scene.alarm_looks  # not drawn behind the preview...
+        with qtbot.waitSignal(win.loader.finished, timeout=10000):
+            [cancel] = win.loader.dialog.findChildren(QtWidgets.QPushButton)
+            win.loader.dialog.show()
+            qtbot.mouseClick(cancel, QtCore.Qt.MouseButton.LeftButton)
+            assert win._preview is None  # at once, before the load has stopped
+            held_preparation.set()
+        assert win.session.scene.parts.selection.name == "bearing"
+        qtbot.waitUntil(lambda: "bearing" in win.session.scene.alarm_looks, timeout=3000)  # ...caught up after
+    finally:
+        win.close()
+
+
+def test_a_load_that_fails_after_its_preview_shows_the_twin_before_saying_why(window, tmp_path, qtbot, monkeypatch):
+    import viewer.qt.loading
+    from meshes import MeshImportError
+
+    monkeypatch.setattr(viewer.qt.loading, "PREVIEW_ABOVE", 0)
+
+    def broken(twin):
+        raise MeshImportError("rig.glb: broken on purpose")
+
+    monkeypatch.setattr(viewer.qt.loading, "prepare_geometry", broken)
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
+                        lambda parent, title, text: shown.append((title, text, window._preview is None)))
+    (tmp_path / "other").mkdir()
+    with qtbot.waitSignal(window.loader.finished, timeout=30000):
+        window.open_path(make_test_machine(tmp_path / "other"))
+    assert shown == [("Cannot open mesh", "rig.glb: broken on purpose", True)]
