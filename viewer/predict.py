@@ -17,6 +17,11 @@ The fit
       ``k`` is searched on a grid (time constants from a twentieth of the window to
       twice it, either sign), ``c`` and ``b`` by least squares for each.
 
+    A fit must pass through the latest values (the mean of its residuals over the last
+    tenth of the window within three noise sigmas of zero): one that misses them (a
+    warm-up that settled, then a fault that starts to heat) is tried again on the
+    recent half of the window, then the recent quarter (:data:`SHORTER`).
+
     The exponential is chosen only when it explains the curvature clearly better
     than a least-squares line (F statistic of the extra parameter above
     :data:`F_EXPONENTIAL`); otherwise the line, which extrapolates more cautiously
@@ -56,6 +61,7 @@ MIN_MOVE = 3.0  # the trend moves the value by this many noise sigmas over the w
 MIN_R2 = 0.5
 HORIZON = 4.0  # predict at most this many window spans ahead
 MIN_RANGE = 0.1  # a range is never narrower than this share of the time either way
+SHORTER = (1.0, 0.5, 0.25)  # shares of the window fitted in turn while a fit misses the latest values
 F_EXPONENTIAL = 10.0
 JUMP_SIGMAS = 8.0  # a change between samples beyond this many noise sigmas starts a new window
 CLOCK_SKEW_S = 300.0  # samples stamped up to this far ahead of now count as now
@@ -142,6 +148,19 @@ def forecast(t, values, limits: dict[str, float], now: float, live: bool = True)
         t, v = _after_last_jump(t, v)
     if len(v) < MIN_POINTS or t[-1] - t[0] < MIN_SPAN_S:
         return Forecast(reason="too few points")
+    result = Forecast(reason="too few points")
+    for share in SHORTER:  # the whole window, then its recent part while a fit misses the latest values
+        recent = t >= t[-1] - share * (t[-1] - t[0])
+        if recent.sum() < MIN_POINTS or t[-1] - t[recent][0] < MIN_SPAN_S:
+            break
+        result = _fit(t[recent], v[recent], limits, now)
+        if result.reason not in ("poor fit", "misses the latest values"):
+            break
+    return result
+
+
+def _fit(t: np.ndarray, v: np.ndarray, limits: dict[str, float], now: float) -> Forecast:
+    """The forecast from one window (see :func:`forecast`)."""
     if len(v) > MAX_POINTS:
         pick = np.linspace(0, len(v) - 1, MAX_POINTS).round().astype(int)
         t, v = t[pick], v[pick]
@@ -158,37 +177,37 @@ def forecast(t, values, limits: dict[str, float], now: float, live: bool = True)
     if variance == 0 or 1 - float(residual @ residual) / (variance * len(v)) < MIN_R2:
         return Forecast(reason="poor fit")
 
-    def ahead(limits: dict[str, float]) -> dict[str, float]:
-        """The limits the value moves towards and has not crossed: a high one while it
-        rises and is below it, a low one while it falls and is above it (a value
-        coming back inside its limits crosses nothing)."""
-        rising = slope > 0
-        return {name: level for name, level in limits.items()
-                if name.endswith("_high") == rising and (v[-1] < level if rising else v[-1] > level)}
-
     exp = _exponential(x, v, slope)
     ols = v - np.polyval(np.polyfit(x, v, 1), x)  # least squares, as the exponential: nested models compare
     sse_line = float(ols @ ols)
     if exp is not None and (sse_line - exp[0]) / (exp[0] / (len(v) - 3)) > F_EXPONENTIAL:
-        model, rate = "exponential" if exp[3] > 0 else "settling", exp[1]
-        crossings = [c for c in (_exp_crossing(name, level, exp, len(v)) for name, level in ahead(limits).items()) if c]
+        (c, b, ref), k = exp[2], exp[3]
+        model, rate = "exponential" if k > 0 else "settling", exp[1]
+        curve = lambda dx: c + b * np.exp(k * (dx - ref))  # noqa: E731
     else:
         model, rate = "linear", float(slope)
+        curve = lambda dx: intercept + slope * dx  # noqa: E731
+    last = max(5, len(v) // 10)  # the latest values: the fit must pass through them, not beside them
+    bias = abs(float(np.mean(v[-last:] - curve(x[-last:]))))
+    if bias > 3 * max(noise, 1e-12) / np.sqrt(last) + 0.05 * abs(rate) * span:
+        return Forecast(reason="misses the latest values")
+
+    rising = rate > 0  # the limits it moves towards and has not crossed: a value coming back crosses none
+    ahead = {name: level for name, level in limits.items()
+             if name.endswith("_high") == rising and (v[-1] < level if rising else v[-1] > level)}
+    if model != "linear":
+        crossings = [c for c in (_exp_crossing(name, level, exp, len(v)) for name, level in ahead.items()) if c]
+    else:
         _, _, low95, high95 = theilslopes(v, x, alpha=0.95)
         # the value now is known to about this much (the standard error of a line at x = 0)
         now_error = 2 * noise * np.sqrt(1 / len(x) + x.mean() ** 2 / ((x - x.mean()) ** 2).sum())
         crossings = [c for c in (_line_crossing(name, level, intercept, now_error, slope, low95, high95)
-                                 for name, level in ahead(limits).items()) if c]
+                                 for name, level in ahead.items()) if c]
     crossings = sorted((_widened(c) for c in crossings if c.eta <= HORIZON * span), key=lambda c: c.eta)
     reason = "" if crossings else "no limit ahead within reach"
     # the fitted curve from now to the last crossing (or a window's span), for a trend to draw
     dx = np.linspace(0.0, max((c.eta for c in crossings), default=span), 32)
-    if model == "linear":
-        path = intercept + slope * dx
-    else:
-        (c, b, ref), k = exp[2], exp[3]
-        path = c + b * np.exp(k * (dx - ref))
-    return Forecast(model, rate, crossings, reason, np.c_[dx, path])
+    return Forecast(model, rate, crossings, reason, np.c_[dx, curve(dx)])
 
 
 def _widened(c: Crossing) -> Crossing:

@@ -228,3 +228,18 @@ def test_the_range_of_a_noisy_run_away_holds_the_true_time_nearly_always():
             seen += 1
             held += f.crossings[0].low <= truth <= f.crossings[0].high
     assert seen >= 15 and held >= 0.85 * seen, (held, seen)  # a 95 % range: 18 of 20 here
+
+
+def test_a_fault_that_starts_after_a_warm_up_is_fitted_on_the_recent_values():
+    # warm-up to 52 °C, then a lubrication fault from 10 minutes ago: 65.3 °C now, rising
+    # 2.7 °C/min and faster; 80 °C in 270 s. A fit of the whole window (warm-up and fault)
+    # would settle below the value now.
+    def bearing(x):
+        return 22 + 30 * (1 - np.exp(-(x + 1200) / 100)) + 30 * (np.clip(x + 600, 0, None) / 900) ** 2
+
+    t, v = _series(bearing, minutes=20, noise=0.2)
+    f = forecast(t, v, {"warn_high": 80.0}, NOW)
+    assert f.ahead[0, 1] == pytest.approx(65.3, abs=1.0)  # drawn from where the value is
+    assert f.rate * 60 == pytest.approx(2.67, rel=0.5)
+    # an exponential rises faster than this quadratic fault: early (the safe side), never late
+    assert f.crossings and 0.6 * 270 <= f.crossings[0].eta <= 1.1 * 270

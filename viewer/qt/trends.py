@@ -95,7 +95,8 @@ class TrendPlot(pg.PlotWidget):
             self._forecasts[name].setData([], [])
         crossing = forecast.next if forecast is not None else None
         self._etas[name].setText(crossing.describe() if crossing is not None else "")
-        if crossing is not None:
+        if crossing is not None:  # beside the limit, on the side the value comes from: always in view
+            self._etas[name].setAnchor((1, 0) if crossing.limit.endswith("_high") else (1, 1))
             self._etas[name].setPos(now + AHEAD_S, crossing.level)
 
     def eta(self, name: str) -> str:
