@@ -224,7 +224,8 @@ def _after_last_jump(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarr
     sample's weigh alike; the noise is at least the signal's resolution (a value reported
     in 0.1 steps changes by 0 or 0.1, and a 0.1 step is no jump)."""
     d = np.diff(v)
-    dt = np.maximum(np.diff(t), 1e-3)
+    steps_t = np.diff(t)
+    dt = np.maximum(steps_t, max(float(np.median(steps_t)), 1e-3))  # two samples at one time: no infinite rate
     rate = d / dt
     centre = np.median(rate)
     steps = np.abs(d[d != 0])

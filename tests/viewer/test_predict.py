@@ -243,3 +243,18 @@ def test_a_fault_that_starts_after_a_warm_up_is_fitted_on_the_recent_values():
     assert f.rate * 60 == pytest.approx(2.67, rel=0.5)
     # an exponential rises faster than this quadratic fault: early (the safe side), never late
     assert f.crossings and 0.6 * 270 <= f.crossings[0].eta <= 1.1 * 270
+
+
+def test_a_fast_signal_kept_partly_in_buckets_is_forecast_like_the_demos_vibration():
+    from viewer.history import History
+
+    x = np.arange(-200.0, 0.0 + 1e-9, 1 / 12)  # 12 Hz for 200 s: the last 42 s raw, the rest in buckets
+    s = 3 * (x + 200)  # the demo at --speed 3
+    h = History()
+    h.extend(NOW + x, 2.0 + 5 * np.clip((s - 60) / 1200, 0, None) ** 2 + np.random.default_rng(0).normal(0, 0.08, len(x)))
+    series = h.series()
+    f = forecast(series.t, series.value, {"warn_high": 2.8, "alarm_high": 4.5}, NOW)
+    truth = (60 + 1200 * np.sqrt(0.5)) / 3 - 200  # 4.5 mm/s in 103 s
+    # (the boundary between buckets and raw samples is no jump); an exponential rises faster
+    # than this quadratic: early, the safe side, never late
+    assert f.crossings and 0.6 * truth <= f.crossings[0].eta <= 1.1 * truth
