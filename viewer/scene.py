@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from functools import reduce
 
 import numpy as np
@@ -90,9 +92,9 @@ class Scene:
         self._label_clock = 0.0
         self._label_moves = [self.parts.group_root(b.part) is not None for b, _ in self.labels]
         self._label_limits = self._label_limit_table()
-        #: Signal -> its :class:`~viewer.predict.Forecast` (the session's, kept fresh there):
+        #: The session's :class:`~viewer.state.TwinForecasts` (kept fresh there), if any:
         #: labels show the rate and what comes next.
-        self.forecasts: dict = {}
+        self.forecasts = None
         if self.label_layer is not None:
             self.label_layer.obstacles = self._label_obstacles  # labels keep clear of badges and legends
 
@@ -256,12 +258,14 @@ class Scene:
         values = {n: self.twin.converted(index, n, values.get(n)) for n in rule.names}
         worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
         badge = {"stale": " ⚠ stale", "last known": " (last known)", "offline": " ⚠ offline"}.get(worst, "")
-        trends = {}
+        trends, now = {}, time.time()
         for n in rule.names:
-            f = self.forecasts.get(n)
+            f = self.forecasts.latest.get(n) if self.forecasts is not None else None
             if f is not None and f.model is not None:
                 scale, _ = self.twin.conversions.get((index, n), (1.0, 0.0))  # a rate converts without offset
-                trends[n] = (f.rate * 60 * scale, f.next.describe(brief=True) if f.next else "")  # the range: in the lists
+                left = self.forecasts.fitted[n] + f.next.eta - now if f.next else 0.0  # counts down between fits
+                coming = replace(f.next, eta=left).describe(brief=True) if left > 0 else ""  # the range: in the lists
+                trends[n] = (f.rate * 60 * scale, coming)
         return rule.text(values, self._label_limits[i], trends) + badge
 
     def _label_limit_table(self) -> list[dict]:

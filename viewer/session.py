@@ -60,7 +60,7 @@ class Session:
                 self._alarms_of.setdefault(part, []).append(a.id)
         self._alarms_owed: set[str] = set()  # changed by an operator since the last tick
         self.scene = Scene(plotter, twin)
-        self.scene.forecasts = self.forecasts.latest  # labels say what comes next
+        self.scene.forecasts = self.forecasts  # labels say what comes next
         self.problems: list[str] = []  # what is wrong with the session itself, for a banner
         self._last = time.monotonic()
         self._qualities_at = -1e9

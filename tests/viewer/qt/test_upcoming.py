@@ -53,6 +53,12 @@ def test_the_parts_label_shows_its_rate_and_the_limit_it_will_reach(window, publ
     qtbot.waitUntil(lambda: "warning in ~" in window.session.scene.label_texts()[0], timeout=15000)
     text = window.session.scene.label_texts()[0]
     assert re.search(r"↑0\.5 °C/min · warning in ~\d+ min$", text), text  # the range is in the lists
+    minutes = int(re.search(r"~(\d+) min", text).group(1))
+    window.session.forecasts.fitted["temp"] -= 600  # ten minutes on, before the next fit
+    scene = window.session.scene
+    scene.sync(window.session.state.values(), {"temp"}, dt=1.0, force=True)
+    assert f"warning in ~{minutes - 10} min" in scene.label_texts()[0] or \
+        f"warning in ~{minutes - 11} min" in scene.label_texts()[0], scene.label_texts()[0]  # it counts down
 
 
 def test_selecting_a_part_shows_the_trend_of_its_signals_with_limits_and_forecast(window, publisher, qtbot):
