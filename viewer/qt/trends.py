@@ -71,9 +71,9 @@ class TrendPlot(pg.PlotWidget):
             self.addItem(region, ignoreBounds=True)
         # each bucket's min-max range as a stroke: spikes kept by decimation stay visible (one
         # path of segments; a fill between two curves costs 20 times more to rebuild)
-        self._spreads[name] = self.plot(pen=pg.mkPen((*pg.mkColor(colour).getRgb()[:3], 60), width=3),
+        self._spreads[name] = self.plot(pen=pg.mkPen((*pg.mkColor(colour).getRgb()[:3], 110), width=1),
                                         connect="pairs")
-        curve = self.plot(pen=pg.mkPen(colour, width=1.5), name=title)
+        curve = self.plot(pen=pg.mkPen(colour, width=1), name=title)  # thicker pens paint far slower in software
         curve.setClipToView(True)  # only what the view shows is drawn, peaks kept when thinned
         curve.setDownsampling(auto=True, method="peak")
         self.curves[name] = curve
