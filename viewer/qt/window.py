@@ -10,13 +10,14 @@ from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES
 from overlays.preview import Coarse, PreviewLayer
-from viewer.alarm_types import Severity
 from viewer.live.mqtt import CredentialsError, SourceError, password_for
-from viewer.qt.alarm_list import AlarmList, severity_colour, severity_icon
+from viewer.qt.alarm_list import AlarmList
+from viewer.qt.flight import CameraFlight
 from viewer.qt.formatting import label_formats
 from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
 from viewer.qt.settings import flag, settings
+from viewer.qt.status import StatusBar
 from viewer.qt.topics import TopicBrowser
 from viewer.qt.trends import TrendDock
 from viewer.qt.upcoming import UpcomingList
@@ -26,19 +27,14 @@ from viewer.twin.loader import Twin
 
 FRAME_MS = 33  # UI timer: at most ~30 renders a second, whatever the message rate
 PANEL_EVERY = 8  # refresh panels every 8th frame (~4 Hz): numbers a person can read
-_STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a12", "reconnecting": "#c0392b", "failed": "#c0392b",
-                  "stopped": "#777"}
 VIEW_KEYS = {"iso": "0", "front": "1", "top": "7", "side": "3"}  # numeric keypad habits
 SIZE = (1400, 880)  # the window's size on a screen with room for it
 SCREEN_SHARE = 0.85  # ... else this share of the screen's available area
-FLIGHT_MS = 400  # a click in the alarm list flies the camera to the part this long
 CLOCK_EVERY = 30  # alarm durations and values move on every 30th frame (~1 s)
 #: View > Layers: setting name -> menu text, shortcut. "condition" is the condition view.
 LAYERS = {"colours": ("Data &colours", "Shift+C"), "labels": ("&Labels", "Shift+L"),
           "badges": ("Alarm &badges", "Shift+B"), "legends": ("Le&gends", "Shift+G"),
           "condition": ("Co&ndition view", "Shift+N")}
-_PLURALS = {Severity.ALARM: ("alarm", "alarms"), Severity.WARNING: ("warning", "warnings"),
-            Severity.INFO: ("info", "info")}
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -125,34 +121,17 @@ class MainWindow(QtWidgets.QMainWindow):
             table.trend_requested.connect(self.trend)
         self._side_docks = (parts, selected)
         self._details_dock = selected
-        self._flight = QtCore.QVariantAnimation(self)
-        self._flight.setDuration(FLIGHT_MS)
-        self._flight.setStartValue(0.0)
-        self._flight.setEndValue(1.0)
-        self._flight.setEasingCurve(QtCore.QEasingCurve.Type.InOutCubic)
-        self._flight.valueChanged.connect(self._on_flight)
-        self._flight_path = None
+        self.flight = CameraFlight(self.plotter, self)  # a click in the alarm list flies to the part
 
-        self.connection = QtWidgets.QLabel()
-        self.counts = QtWidgets.QLabel()
-        self.statusBar().addWidget(self.connection)
-        self.severity_counts: dict[Severity, QtWidgets.QToolButton] = {}
-        for severity in sorted(Severity, reverse=True):
-            button = QtWidgets.QToolButton()
-            button.setAutoRaise(True)
-            button.setIcon(severity_icon(severity))
-            button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setToolTip(f"Active {_PLURALS[severity][1]}: click to open the alarm list")
-            button.clicked.connect(self.show_alarm_list)
-            self.severity_counts[severity] = button
-            self.statusBar().addPermanentWidget(button)
-        self.statusBar().addPermanentWidget(self.counts)
+        self.status_bar = StatusBar()
+        self.status_bar.alarms_clicked.connect(self.show_alarm_list)
+        self.setStatusBar(self.status_bar)
         self._build_actions(samples or {})
         self.condition_button = QtWidgets.QToolButton()
         self.condition_button.setDefaultAction(self.layer_actions["condition"])
         self.condition_button.setAutoRaise(True)
         self.condition_button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.statusBar().addPermanentWidget(self.condition_button)
+        self.status_bar.addPermanentWidget(self.condition_button)
         self._preview: PreviewLayer | None = None  # a large model's, while it loads
         self.loader = TwinLoader(self)  # File > Open, drops and samples load off the UI thread
         self.loader.preview.connect(self._show_preview)
@@ -330,9 +309,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.upcoming.refresh()
 
     def _refresh_status(self) -> None:
+        """The status bar and the banner of what is wrong."""
         status = self.session.status
-        colour = _STATE_COLOURS.get(status.state, "#777")
-        self.connection.setText(f"<span style='color:{colour}'>●</span> {status}")
+        self.status_bar.show_session(self.session)
         problems = list(self.session.problems)
         if status.state == "reconnecting":
             problems.append(f"No connection to the broker {status.url} ({status.detail}): retrying, attempt "
@@ -340,24 +319,13 @@ class MainWindow(QtWidgets.QMainWindow):
         problems += filter(None, (worker.check() for worker in self.workers))
         self.banner.setText("\n".join(problems))
         self.banner.setVisible(bool(problems))
-        signals = self.session.state.snapshot().values()
-        with_data = sum(s.value is not None for s in signals)
-        errors = sum(s.errors for s in signals)
-        text = f"{with_data}/{len(signals)} signals with data · {self.session.received} messages"
-        self.counts.setText(text + (f" · {errors} bad payloads" if errors else ""))
 
     def _refresh_alarm_counts(self) -> None:
-        """Active alarms per severity in the status bar, each in its colour (grey at 0)."""
-        counts = self.session.alarms.book.counts()
-        for severity, button in self.severity_counts.items():
-            n = counts[severity]
-            button.setText(f"{n} {_PLURALS[severity][n != 1]}")
-            colour = severity_colour(severity).name() if n else "#8a8a8a"
-            button.setStyleSheet(f"QToolButton {{ color: {colour}; font-weight: {'bold' if n else 'normal'}; }}")
+        self.status_bar.show_alarm_counts(self.session.alarms.book.counts())
 
     def alarm_counts(self) -> dict[str, str]:
         """The status bar's alarm counts as shown, keyed by severity name."""
-        return {str(s): b.text() for s, b in self.severity_counts.items()}
+        return self.status_bar.alarm_counts()
 
     def trend(self, names: list[str]) -> None:
         """Add the signals ``names`` to the trends dock and bring it to the front."""
@@ -431,7 +399,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def fit_selected(self) -> None:
         """Zoom to the selected part (the whole machine when none is)."""
-        self._flight.stop()
+        self.flight.stop()
         self.session.scene.fit(self.selected)
         self.plotter.render()
 
@@ -439,31 +407,11 @@ class MainWindow(QtWidgets.QMainWindow):
         """Select ``part`` and move the camera smoothly until it frames it (as
         :meth:`fit_selected` does), keeping the direction it looks from."""
         self.select(part)
-        start = self._camera()
-        self.session.scene.fit(part)  # where the flight ends
-        end = self._camera()
-        self._set_camera(*start)
-        self._flight.stop()
-        self._flight_path = (start, end)
-        self._flight.start()
-
-    def _camera(self) -> tuple[np.ndarray, np.ndarray, float]:
-        camera = self.plotter.camera
-        return np.array(camera.position), np.array(camera.focal_point), float(camera.view_angle)
-
-    def _set_camera(self, position, focal_point, view_angle) -> None:
-        camera = self.plotter.camera
-        camera.position, camera.focal_point, camera.view_angle = tuple(position), tuple(focal_point), view_angle
-        self.plotter.renderer.ResetCameraClippingRange()
-
-    def _on_flight(self, share: float) -> None:
-        (p0, f0, a0), (p1, f1, a1) = self._flight_path
-        self._set_camera(p0 + (p1 - p0) * share, f0 + (f1 - f0) * share, a0 + (a1 - a0) * share)
-        self.plotter.render()
+        self.flight.fly(lambda: self.session.scene.fit(part))
 
     def flying(self) -> bool:
         """Whether the camera is on its way to a part."""
-        return self._flight.state() == QtCore.QAbstractAnimation.State.Running
+        return self.flight.flying
 
     # -- window size and layout --------------------------------------------------------
 
@@ -559,7 +507,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.save_layout()
-        self._flight.stop()
+        self.flight.stop()
         self.loader.close()
         self.timer.stop()
         self.topics.stop()

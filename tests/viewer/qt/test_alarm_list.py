@@ -182,7 +182,7 @@ def test_the_status_bar_counts_active_alarms_per_severity_and_opens_the_list(win
     qtbot.waitUntil(lambda: window.alarm_counts() == {"alarm": "1 alarm", "warning": "2 warnings",
                                                       "info": "0 info"}, timeout=5000)
     window.alarm_dock.hide()
-    qtbot.mouseClick(window.severity_counts[next(iter(window.severity_counts))], QtCore.Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(next(iter(window.status_bar.severity_counts.values())), QtCore.Qt.MouseButton.LeftButton)
     assert window.alarm_dock.isVisible()
 
 
