@@ -266,6 +266,10 @@ class Scene:
                 left = self.forecasts.fitted[n] + f.next.eta - now if f.next else 0.0  # counts down between fits
                 coming = replace(f.next, eta=left).describe(brief=True) if left > 0 else ""  # the range: in the lists
                 trends[n] = (f.rate * 60 * scale, coming)
+        if sum(bool(coming) for _, coming in trends.values()) > 1:  # say whose: "Speed alarm in ~3 min"
+            names = sorted(rule.names)
+            tags = dict(zip(names, marker_tags(names)))
+            trends = {n: (rate, f"{tags[n]} {coming}" if coming else "") for n, (rate, coming) in trends.items()}
         return rule.text(values, self._label_limits[i], trends) + badge
 
     def _label_limit_table(self) -> list[dict]:

@@ -212,3 +212,30 @@ def test_a_motion_driven_by_the_wrong_kind_of_unit_is_a_load_error(rig_twin, cha
     rig_twin.write_text(rig_twin.read_text().replace(*change))
     with pytest.raises(TwinError, match=re.escape(message)):
         load_twin(rig_twin)
+
+
+def test_a_label_of_two_signals_says_whose_limit_comes_next():
+    import pyvista as pv
+
+    from viewer.predict import Crossing, Forecast
+    from viewer.samples import SAMPLES
+    from viewer.scene import Scene
+    from viewer.state import TwinForecasts
+    from viewer.twin.loader import load_twin
+
+    twin = load_twin(SAMPLES["pump"])
+    plotter = pv.Plotter(off_screen=True, window_size=(400, 300))
+    try:
+        scene = Scene(plotter, twin)
+        scene.forecasts = forecasts = TwinForecasts(twin.alarms)
+        now = __import__("time").time()
+        forecasts.latest.update({"motor_speed": Forecast("linear", 0.5, [Crossing("alarm_high", 1560, 180, 160, 200)]),
+                                 "motor_current": Forecast("linear", 0.01, [Crossing("warn_high", 58, 300, 270, 330)])})
+        forecasts.fitted.update({"motor_speed": now, "motor_current": now})
+        [motor] = [i for i, (b, _) in enumerate(scene.labels) if b.part == "motor"]
+        text = scene._label_text(motor, {"motor_speed": 1480.0, "motor_current": 54.0})
+        assert text.endswith("· Current warning in ~5.0 min · Speed alarm in ~3.0 min") or \
+            text.endswith("· Speed alarm in ~3.0 min · Current warning in ~5.0 min"), text
+        scene.close()
+    finally:
+        plotter.close()
