@@ -146,11 +146,9 @@ def forecast(t, values, limits: dict[str, float], now: float, live: bool = True)
     t, v = t[keep], v[keep]
     if len(v) > 2:
         t, v = _after_last_jump(t, v)
-    if len(v) < MIN_POINTS or t[-1] - t[0] < MIN_SPAN_S:
-        return Forecast(reason="too few points")
     result = Forecast(reason="too few points")
     for share in SHORTER:  # the whole window, then its recent part while a fit misses the latest values
-        recent = t >= t[-1] - share * (t[-1] - t[0])
+        recent = t >= t[-1] - share * (t[-1] - t[0]) if len(t) else np.zeros(0, bool)
         if recent.sum() < MIN_POINTS or t[-1] - t[recent][0] < MIN_SPAN_S:
             break
         result = _fit(t[recent], v[recent], limits, now)

@@ -13,6 +13,7 @@ from overlays.preview import Coarse, PreviewLayer
 from viewer.live.mqtt import CredentialsError, SourceError, password_for
 from viewer.qt.alarm_list import AlarmList
 from viewer.qt.flight import CameraFlight
+from viewer.qt import layout as window_layout
 from viewer.qt.formatting import label_formats
 from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
@@ -28,8 +29,6 @@ from viewer.twin.loader import Twin
 FRAME_MS = 33  # UI timer: at most ~30 renders a second, whatever the message rate
 PANEL_EVERY = 8  # refresh panels every 8th frame (~4 Hz): numbers a person can read
 VIEW_KEYS = {"iso": "0", "front": "1", "top": "7", "side": "3"}  # numeric keypad habits
-SIZE = (1400, 880)  # the window's size on a screen with room for it
-SCREEN_SHARE = 0.85  # ... else this share of the screen's available area
 CLOCK_EVERY = 30  # alarm durations and values move on every 30th frame (~1 s)
 #: View > Layers: setting name -> menu text, shortcut. "condition" is the condition view.
 LAYERS = {"colours": ("Data &colours", "Shift+C"), "labels": ("&Labels", "Shift+L"),
@@ -119,7 +118,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.trends_dock, self.alarm_dock)  # the alarms in front
         for table in (self.signals, self.details.table):
             table.trend_requested.connect(self.trend)
-        self._side_docks = (parts, selected)
         self._details_dock = selected
         self.flight = CameraFlight(self.plotter, self)  # a click in the alarm list flies to the part
 
@@ -144,7 +142,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self.tick)
         self.show_twin(twin)
-        self._restore_layout()
+        window_layout.restore(self, self.settings, self.alarm_list.table.horizontalHeader(),
+                       side_docks=(parts, selected), bottom_dock=self.alarm_dock)
         self.timer.start()
 
     # -- setting up -----------------------------------------------------------------
@@ -416,48 +415,12 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- window size and layout --------------------------------------------------------
 
     def fit_to_screen(self, available: QtCore.QRect | None = None) -> None:
-        """Size the window to the screen it opens on: :data:`SIZE` where there is room,
-        else :data:`SCREEN_SHARE` of the screen's available area; centred on it.
-
-        Parameters
-        ----------
-        available : QRect, optional
-            The screen's area free of panels and docks (default: that of the screen the
-            window is on).
-        """
-        if available is None:
-            screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
-            available = screen.availableGeometry()
-        width = min(SIZE[0], int(available.width() * SCREEN_SHARE))
-        height = min(SIZE[1], int(available.height() * SCREEN_SHARE))
-        self.resize(width, height)
-        self.move(available.center() - QtCore.QPoint(width // 2, height // 2))
-
-    def _restore_layout(self) -> None:
-        """The window's size, docks and toolbars as the user left them (if they fit)."""
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-            screen = (self.screen() or QtGui.QGuiApplication.primaryScreen()).availableGeometry()
-            if self.width() > screen.width() or self.height() > screen.height():
-                self.fit_to_screen(screen)  # saved on a larger screen
-        state = self.settings.value("window/state")
-        if state is None or not self.restoreState(state):
-            # First start: the 3D view gets about half the width and three quarters of the height.
-            width, height = self.width(), self.height()
-            self.resizeDocks(list(self._side_docks), [int(width * 0.18), int(width * 0.3)],
-                             QtCore.Qt.Orientation.Horizontal)
-            self.resizeDocks([self.alarm_dock], [int(height * 0.25)], QtCore.Qt.Orientation.Vertical)
-        header = self.settings.value("alarms/header")
-        if header is not None:
-            self.alarm_list.table.horizontalHeader().restoreState(header)
+        """Size the window to the screen it opens on (see :func:`viewer.qt.layout.fit_to_screen`)."""
+        window_layout.fit_to_screen(self, available)
 
     def save_layout(self) -> None:
         """Remember the window's size, docks, toolbars and the alarm list's columns."""
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("alarms/header", self.alarm_list.table.horizontalHeader().saveState())
-        self.settings.sync()
+        window_layout.save(self, self.settings, self.alarm_list.table.horizontalHeader())
 
     # -- files ----------------------------------------------------------------------
 
