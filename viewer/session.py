@@ -48,7 +48,7 @@ class Session:
         # A bare mesh has no signals: nothing to connect to.
         self.source = (MqttSource(url, self.ingest.subscriptions, twin.broker, password)
                        if self.ingest.topics else None)
-        self.state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
+        self.state = TwinState.for_twin(twin)
         self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
         self.alarms = TwinAlarms(twin.alarms)
         self.alarms_changed: set[str] = set()  # ids whose alarm changed in the last tick

@@ -3,7 +3,8 @@
 Quality, worst first: ``offline`` (its device's availability topic says so),
 ``no data`` (nothing yet), ``stale`` (no update within ``stale_after``, or no broker
 connection right now), ``last known`` (only the broker's retained copy, or a value from
-before the current connection), ``live``.
+before the current connection), ``live``. A model signal is as good as its worst input:
+a model of a stale value is stale.
 
 The feed thread writes and the UI thread reads: every write and every read of more
 than one field holds :attr:`TwinState.lock`, so the UI never sees a half-applied update.
@@ -18,11 +19,13 @@ from dataclasses import dataclass, field
 
 from viewer.alarms import AlarmBook
 from viewer.history import History, Series
-from viewer.live.ingest import Decoded, DecodeError, Update
+from viewer.live.updates import Decoded, DecodeError, Update
 from viewer.predict import WINDOW_S, Forecast, forecast
 from viewer.twin.limits import AlarmDef
 
 FORECAST_PERIOD_S = 5.0  # a signal's forecast is fitted again at most this often
+#: Qualities, best first.
+QUALITIES = ("live", "last known", "stale", "no data", "offline")
 
 
 @dataclass
@@ -70,12 +73,20 @@ class TwinState:
         Seconds without an update before a signal is stale (None: never).
     """
 
-    def __init__(self, names, stale_after: dict[str, float | None] | None = None):
+    def __init__(self, names, stale_after: dict[str, float | None] | None = None,
+                 inputs: dict[str, tuple[str, ...]] | None = None):
         stale_after = stale_after or {}
         self.lock = threading.Lock()
         self.signals = {name: SignalState(stale_after=stale_after.get(name)) for name in names}
         self._latest: dict[str, float | None] = {name: None for name in self.signals}
         self.link_up, self.link_since = True, None
+        self.inputs = inputs or {}  # model signal -> the signals it is computed from
+
+    @classmethod
+    def for_twin(cls, twin) -> TwinState:
+        """The state of a loaded twin's signals (a :class:`~viewer.twin.loader.Twin`)."""
+        return cls(twin.signals, {n: s.stale_after for n, s in twin.signals.items()},
+                   {n: s.model.inputs for n, s in twin.signals.items() if s.model is not None})
 
     def set_link(self, up: bool, since: float | None) -> None:
         """Tell the state whether the broker connection is up, and since when (epoch)."""
@@ -112,9 +123,18 @@ class TwinState:
 
     def qualities(self, now: float, names=None) -> dict[str, str]:
         """Quality of the signals ``names`` (default: all) at ``now``."""
+        found: dict[str, str] = {}
         with self.lock:
-            return {name: self.signals[name].quality(now, self.link_since, self.link_up)
-                    for name in (self.signals if names is None else names)}
+            return {name: self._quality(name, now, found) for name in (self.signals if names is None else names)}
+
+    def _quality(self, name: str, now: float, found: dict[str, str]) -> str:
+        if name not in found:
+            own = self.signals[name].quality(now, self.link_since, self.link_up)
+            if name in self.inputs and own != "no data":  # a model is no better than its worst input
+                found[name] = own  # (a cycle cannot load; this only guards the recursion)
+                own = max([own, *(self._quality(i, now, found) for i in self.inputs[name])], key=QUALITIES.index)
+            found[name] = own
+        return found[name]
 
     def snapshot(self, names=None) -> dict[str, SignalState]:
         """Consistent copies of the states of ``names`` (default: all), for display.

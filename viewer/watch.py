@@ -30,7 +30,7 @@ class _Watcher:
     def __init__(self, twin: Twin, broker_url: str | None, password: str | None, emit: Callable):
         self.twin, self.emit = twin, emit
         ingest = Ingest(twin.signals)
-        self.state = TwinState(twin.signals, {n: s.stale_after for n, s in twin.signals.items()})
+        self.state = TwinState.for_twin(twin)
         self.source = MqttSource(broker_url or twin.broker_url, ingest.subscriptions, twin.broker, password)
         self.feed = LiveFeed(self.source, ingest, self.state)
         self.alarms = TwinAlarms(twin.alarms)
@@ -61,9 +61,9 @@ class _Watcher:
         decoded = self.feed.step()  # stepped here, not on the feed's thread: every update is printed
         now = time.time()
         changed = set()
+        updated = self.state.qualities(now, {u.signal for u in decoded.updates})
         for u in decoded.updates:
-            q = self.state.signals[u.signal].quality(now, self.state.link_since, self.state.link_up)
-            self.qualities[u.signal] = q
+            q = self.qualities[u.signal] = updated[u.signal]
             changed.add(u.signal)
             self.emit(u.signal, value=u.value, unit=self.twin.signals[u.signal].unit, quality=q)
         for e in decoded.errors:

@@ -7,42 +7,14 @@ payload once, however many signals read from it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass
 
+from viewer.live.models import Models
 from viewer.live.payload import MAX_PAYLOAD, PayloadError, extract, parse_json, to_number
 from viewer.live.sparkplug import SPB_PREFIX, SparkplugHost, parse_topic
+from viewer.live.updates import Decoded, DecodeError, Update
 from viewer.twin.fields import parse_field_path
 from viewer.twin.loader import Signal
-
-
-class Update(NamedTuple):  # a tuple: made for every message, four times cheaper than a dataclass
-    """A new value of one signal."""
-
-    signal: str
-    value: float
-    time: float  # the sample's own time when the payload says, else when it arrived
-    received: float | None = None  # when it arrived (defaults to ``time``)
-    retained: bool = False  # the broker's retained copy, seen at (re)connect
-
-
-@dataclass(frozen=True)
-class DecodeError:
-    """A payload that could not give a value for a signal."""
-
-    signal: str
-    reason: str
-    time: float
-
-
-@dataclass
-class Decoded:
-    """What one drain of the source gave."""
-
-    updates: list[Update] = field(default_factory=list)
-    errors: list[DecodeError] = field(default_factory=list)
-    availability: dict[str, bool] = field(default_factory=dict)  # signal -> online
-    commands: list[tuple[str, bytes]] = field(default_factory=list)  # to publish (Sparkplug rebirths)
 
 
 @dataclass(frozen=True)
@@ -66,8 +38,11 @@ class Ingest:
         self.by_topic: dict[str, list[_Reader]] = {}
         self.availability: dict[str, list[tuple[str, str, str]]] = {}  # topic -> (signal, online, offline)
         self.by_metric: dict[tuple, list[str]] = {}  # Sparkplug (group, node, device, metric) -> signals
+        self.models = Models({s.name: s.model for s in signals.values() if s.model is not None})
         for signal in signals.values():
             spec = signal.spec
+            if spec.model is not None:
+                continue  # computed from the others (below, in decode)
             if spec.sparkplug is not None:
                 sp = spec.sparkplug
                 self.by_metric.setdefault((sp.group, sp.node, sp.device, sp.metric), []).append(signal.name)
@@ -100,7 +75,8 @@ class Ingest:
 
     def decode(self, latest: dict[str, tuple[bytes, float, bool]], ordered=(), now: float | None = None) -> Decoded:
         """Turn the newest payload of each changed topic, and the ordered Sparkplug
-        messages, into updates, errors, availability changes and commands."""
+        messages, into updates, errors, availability changes and commands; the model
+        signals these updates move are computed last (:mod:`viewer.live.models`)."""
         out = Decoded()
         now = time.time() if now is None else now
         if self.by_metric:
@@ -119,6 +95,10 @@ class Ingest:
                 names = [r.signal.name for r in self.by_topic.get(topic, ())]
                 names += [name for name, _, _ in self.availability.get(topic, ())]
                 out.errors.extend(DecodeError(n, _unexpected(exc), t) for n in names)
+        if self.models.defs and out.updates:
+            derived, failed = self.models.derive(out.updates, now)
+            out.updates += derived
+            out.errors += failed
         return out
 
     def _availability(self, topic: str, payload: bytes, t: float, out: Decoded) -> None:

@@ -150,8 +150,7 @@ class SignalTable(QtWidgets.QTableWidget):
             spec = signals[name].spec
             for col, text in enumerate(["", pretty_unit(spec.unit), *[""] * 6]):
                 self.setItem(row, col, QtWidgets.QTableWidgetItem(text))
-            where = spec.topic if spec.sparkplug is None else "spBv1.0 " + "/".join(
-                p for p in (spec.sparkplug.group, spec.sparkplug.node, spec.sparkplug.device, spec.sparkplug.metric) if p)
+            where = _source(spec)
             header = QtWidgets.QTableWidgetItem(name)
             header.setToolTip("\n".join(filter(None, [name, spec.description, f"{where} {spec.field or ''}".strip()])))
             self.setVerticalHeaderItem(row, header)
@@ -357,3 +356,14 @@ class PartDetails(QtWidgets.QWidget):
     def values(self) -> dict[str, str]:
         """The value column as shown, keyed by signal name."""
         return self.table.values()
+
+
+def _source(spec) -> str:
+    """Where a signal comes from, in a tooltip: its topic, metric or model."""
+    if spec.model is not None:
+        state = next((f" ({k} {getattr(spec, k)} s)" for k in ("lag", "average", "rate") if getattr(spec, k)), "")
+        return f"model: {spec.model}{' (integrated)' if spec.integrate else state}"
+    if spec.sparkplug is not None:
+        sp = spec.sparkplug
+        return "spBv1.0 " + "/".join(p for p in (sp.group, sp.node, sp.device, sp.metric) if p)
+    return spec.topic

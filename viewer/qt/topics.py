@@ -59,7 +59,8 @@ class TopicBrowser(QtWidgets.QWidget):
         self.stop()
         self._twin, self._url, self._password = twin, url, password
         filters = filters or twin_prefixes(
-            s.spec.topic or f"{SPB_PREFIX}/{s.spec.sparkplug.group}" for s in twin.signals.values())
+            s.spec.topic or f"{SPB_PREFIX}/{s.spec.sparkplug.group}" for s in twin.signals.values()
+            if s.spec.model is None)
         self.filter.setText(" ".join(filters))
         self.tree.clear()
         self._items.clear()

@@ -14,6 +14,7 @@ constant that cannot be computed is a load error.
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -81,7 +82,8 @@ class Expression:
             raise ExpressionError(f"cannot parse expression {source!r}: {exc.msg}") from None
         self.used_names: set[str] = set()
         self._check(tree.body)
-        self._tree = self._fold(tree.body)
+        self.tree = self._fold(tree.body)
+        """The checked tree, constant parts computed (read it, never change it)."""
 
     def _check(self, node: ast.AST) -> None:
         if isinstance(node, ast.Constant):
@@ -93,8 +95,7 @@ class Expression:
                 raise ExpressionError(f"number too large: {str(node.value)[:20]}…") from None
         elif isinstance(node, ast.Name):
             if node.id not in self._names and node.id not in CONSTANTS:
-                known = ", ".join(sorted(self._names)) or "none"
-                raise ExpressionError(f"unknown name {node.id!r} (known: {known})")
+                raise ExpressionError(f"unknown name {node.id!r}{_known(node.id, self._names)}")
             self.used_names.add(node.id)
         elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             self._check(node.left)
@@ -151,7 +152,7 @@ class Expression:
 
     def __call__(self, names: Mapping[str, float]) -> float:
         """Evaluate with ``names``; raises ``ArithmeticError``/``ValueError`` on bad maths."""
-        result = self._eval(self._tree, names)
+        result = self._eval(self.tree, names)
         if isinstance(result, complex):  # (-8) ** 0.5
             raise ValueError("the result is not a real number")
         return float(result)
@@ -184,3 +185,11 @@ class Expression:
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
+
+
+def _known(name: str, names: set[str]) -> str:
+    """`` (did you mean 'a'?)`` for a close name, else `` (known: a, b)`` if there are few."""
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(sorted(names)) or 'none'})" if len(names) <= 6 else ""

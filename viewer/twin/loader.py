@@ -6,6 +6,7 @@ never sees a traceback for a mistake in their file.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from dataclasses import dataclass, field
@@ -24,8 +25,9 @@ from viewer.twin.expr import SIMULATION_FUNCTIONS, Expression, ExpressionError
 from viewer.twin.fields import FieldPathError, parse_field_path
 from viewer.twin.limits import AlarmDef, twin_alarms
 from viewer.twin.messages import schema_problems
+from viewer.twin.models import ModelDef, evaluation_order, model_unit
 from viewer.twin.units import MOTION_UNITS, UnitError, check_unit, conversion, motion_scale
-from viewer.twin.schema import DEFAULT_STALE_AFTER, BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
+from viewer.twin.schema import DEFAULT_STALE_AFTER, MODEL_STATE, BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
 from viewer.twin.tls import TlsError, tls_context
 from viewer.twin.yaml_lines import MAX_DEPTH, Lines, YamlLimitError, load_with_lines, read_limited
 
@@ -57,6 +59,7 @@ class Signal:
     name: str
     spec: SignalSpec
     expr: Expression | None = None
+    model: ModelDef | None = None  # a model signal's, checked
 
     stale_after: float | None = None  # the signal's or the twin's
 
@@ -328,7 +331,40 @@ class _Checker:
                     except FieldPathError as exc:
                         self.error(loc + (key,), f"signal {name}: {exc}")
             signals[name] = signal
+        self._models(signals)
         return signals
+
+    def _models(self, signals: dict[str, Signal]) -> None:
+        """Compile each model signal's expression over the other signals; check the order
+        they can be computed in and their units."""
+        for name, signal in signals.items():
+            spec = signal.spec
+            if spec.model is None:
+                continue
+            try:
+                expr = Expression(spec.model, names=[n for n in signals if n != name] + [name])
+            except ExpressionError as exc:
+                self.error(("signals", name, "model"), f"signal {name}: model: {exc}")
+                continue
+            kind = next((k for k in MODEL_STATE if getattr(spec, k)), None)
+            signal.model = ModelDef(expr, tuple(sorted(expr.used_names & signals.keys())), kind,
+                                    None if kind in (None, "integrate") else getattr(spec, kind))
+        models = {n: s.model.inputs for n, s in signals.items() if s.model is not None}
+        _, cycles = evaluation_order(models)
+        for cycle in cycles:
+            self.error(("signals", cycle[0], "model"), f"signal {cycle[0]}: models read each other in a cycle "
+                       f"({' -> '.join(cycle)}): none of them can be computed")
+        cyclic = {n for c in cycles for n in c}
+        units = {n: s.unit for n, s in signals.items()}
+        for name in models.keys() - cyclic:
+            signal = signals[name]
+            try:
+                scale = model_unit(signal.model, units, signal.unit)
+            except UnitError as exc:
+                self.error(("signals", name, "model"), f"signal {name}: model: {exc}")
+                continue
+            if scale != 1.0:
+                signal.model = dataclasses.replace(signal.model, scale=scale)
 
     def _bindings(self, bindings: list[BindingSpec], assembly: Assembly, signals: dict) -> dict:
         conversions = {}
@@ -402,7 +438,9 @@ class _Checker:
 
 def _stale_after(spec: SignalSpec, twin_default) -> float | None:
     """Seconds after which the signal is stale (None: never): the signal's, the twin's,
-    else the default for its kind."""
+    else the default for its kind; never for a model, which is as live as its inputs."""
+    if spec.model is not None:
+        return None
     setting = spec.stale_after if spec.stale_after is not None else twin_default
     if setting is None:
         setting = "never" if spec.sparkplug is not None else DEFAULT_STALE_AFTER

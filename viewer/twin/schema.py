@@ -106,11 +106,26 @@ class LimitsSpec(_Strict):
     on_offline: Severity | None = None
 
 
+#: A behaviour model's state: at most one per model signal (a chain is a model of a model).
+MODEL_STATE = ("lag", "average", "rate", "integrate")
+
+
 class SignalSpec(_Strict):
-    """A live value: where it comes from and how it is decoded."""
+    """A value: where it comes from (a topic, a Sparkplug metric or a behaviour model of
+    other signals) and how it is decoded.
+
+    A model signal's ``model`` is an expression of other signals; ``lag`` (a first-order
+    lag's time constant), ``average`` (a moving average's window), ``rate`` (change per
+    second over a window; seconds all three) or ``integrate`` give it state.
+    """
 
     topic: Annotated[str, Field(min_length=1)] | None = None
     sparkplug: SparkplugSpec | None = None  # instead of topic
+    model: Annotated[str, Field(min_length=1)] | None = None  # instead of topic: e.g. "a - b"
+    lag: Annotated[float, Field(gt=0)] | None = None
+    average: Annotated[float, Field(gt=0)] | None = None
+    rate: Annotated[float, Field(gt=0)] | None = None
+    integrate: bool = False
     field: str | None = None  # JSON path: a.b[0].c; None = the whole payload
     expr: str | None = None  # e.g. "value * 9 / 5 + 32"
     map: dict[str, float] | None = None  # enum-like text -> number, e.g. {RUNNING: 1}
@@ -124,14 +139,31 @@ class SignalSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.topic is None) == (self.sparkplug is None):
-            raise ValueError("a signal needs either a topic or a sparkplug metric")
+        sources = [k for k in ("topic", "sparkplug", "model") if getattr(self, k) is not None]
+        if len(sources) != 1:
+            raise ValueError(f"a signal needs one of topic, sparkplug or model; found {_listed(sources)}")
+        state = [k for k in MODEL_STATE if getattr(self, k)]
+        if self.model is None and state:
+            raise ValueError(f"{_listed(state)} {'needs' if len(state) == 1 else 'need'} a model")
+        if len(state) > 1:
+            raise ValueError(f"a model has at most one of {', '.join(MODEL_STATE)}: make a model of the model "
+                             f"for more; found {_listed(state)}")
+        if self.model is not None:
+            decoding = [k for k in ("field", "time_field", "map", "expr", "availability", "stale_after")
+                        if getattr(self, k) is not None] + (["qos"] if self.qos else [])
+            if decoding:
+                raise ValueError(f"a model signal has no {_listed(decoding)}: it is computed from its inputs "
+                                 "(the model is the expression), and is as live as they are")
         if self.topic is not None and ("+" in self.topic or "#" in self.topic):
             raise ValueError("a signal topic names one topic: no + or # wildcards")
         if self.sparkplug is not None and (self.field or self.time_field or self.map or self.availability):
             raise ValueError("a sparkplug signal has no field, time_field, map or availability: the metric "
                              "is the value, and births and deaths say whether it is online")
         return self
+
+
+def _listed(keys: list[str]) -> str:
+    return " and ".join(", ".join(keys).rsplit(", ", 1)) if keys else "none"
 
 
 _KINDS = ("colour", "rotate", "translate", "spin", "label")

@@ -19,7 +19,8 @@ class UnitError(ValueError):
 
 
 @cache
-def _registry() -> pint.UnitRegistry:
+def registry() -> pint.UnitRegistry:
+    """The unit registry (one per process)."""
     # pint parses its definitions file at every start (0.1-0.2 s); its own cache of the
     # parsed result, beside the mesh cache, makes that 20 ms.
     folder = cache_dir()
@@ -36,7 +37,7 @@ def check_unit(unit: str) -> None:
     message suggests a known unit close to a mistyped one (degc: did you mean degC?)."""
     if unit:
         try:
-            _registry().Unit(unit)
+            registry().Unit(unit)
         except pint.errors.UndefinedUnitError as exc:
             raise UnitError(f"unknown unit {unit!r}{_did_you_mean(unit, exc.unit_names)}") from None
         except Exception:  # pint's parser fails in many ways (TokenError for "bar(", ZeroDivisionError)
@@ -59,7 +60,7 @@ def _did_you_mean(unit: str, undefined) -> str:
 def _unit_names() -> dict[str, list[str]]:
     """Every unit name, symbol and alias pint knows, by its lower case."""
     by_lower: dict[str, list[str]] = {}
-    for name in _registry()._units:  # names, symbols and aliases alike
+    for name in registry()._units:  # names, symbols and aliases alike
         by_lower.setdefault(name.lower(), []).append(name)
     return by_lower
 
@@ -70,7 +71,7 @@ def _close_unit(text: str) -> str | None:
     names = _unit_names()
     if text.lower() in names:
         return names[text.lower()][0]
-    prefixes = sorted((p for p in _registry()._prefixes if p), key=len, reverse=True)
+    prefixes = sorted((p for p in registry()._prefixes if p), key=len, reverse=True)
     for same_case in (True, False):  # MPA: mega (M) before milli (m)
         for prefix in prefixes:
             start, rest = text[:len(prefix)], text[len(prefix):].lower()
@@ -100,7 +101,7 @@ def quantity(text: str) -> pint.Quantity:
         raise UnitError(f"{text!r} is not a number followed by a unit, e.g. '95 degC'") from None
     unit = unit.strip()
     check_unit(unit)
-    return _registry().Quantity(magnitude, unit or "")
+    return registry().Quantity(magnitude, unit or "")
 
 
 def conversion(source: str, target: str) -> tuple[float, float]:
@@ -109,7 +110,7 @@ def conversion(source: str, target: str) -> tuple[float, float]:
     check_unit(target)
     if not source:
         raise UnitError(f"the signal has no unit to convert to {target!r}")
-    q = _registry().Quantity
+    q = registry().Quantity
     try:
         zero = q(0.0, source).to(target).magnitude
         one = q(1.0, source).to(target).magnitude
@@ -136,9 +137,9 @@ def motion_scale(kind: str, unit: str) -> float | None:
     if not unit:
         return None
     check_unit(unit)
-    factor, root = _registry().get_root_units(unit)
+    factor, root = registry().get_root_units(unit)
     base = dict(root._units)  # e.g. {"radian": 1, "second": -1} for rpm
-    if "radian" not in base and _registry().Unit(unit).dimensionless:
+    if "radian" not in base and registry().Unit(unit).dimensionless:
         return None  # %, counts: the binding's scale says what they mean
     if kind == "rotate" and base == {"radian": 1}:
         return factor * 360.0 / _TWO_PI
