@@ -82,6 +82,7 @@ class PartMeshes:
         self.neutral_range = palette.NEUTRAL_RANGES[0]
         self._tint = np.full((n, 4), 255, dtype=np.float32)
         self._tint_weight = np.zeros(n, dtype=np.float32)  # 0: no tint
+        self._point_colours: dict[str, tuple] = {}  # part -> (group, its points, their RGBA): fields
         self._subtree = self._subtrees()
         self._root_of = _group_roots(assembly, self.moving)
         prepared = prepare(assembly, self.moving) if prepared is None else prepared
@@ -144,6 +145,40 @@ class PartMeshes:
         self._override[idx, :3] = rgb
         if not self._has_override[idx].all():  # parts newly data-coloured
             self._has_override[idx] = True
+            self._mark(idx, "look_dirty")
+        self._mark(idx, "colours_dirty")
+
+    def surface_points(self, name: str) -> np.ndarray:
+        """Where the mesh points of what stands for ``name`` (see :meth:`own_geometry`) are
+        in ``name``'s own frame, in the order :meth:`set_point_colours` takes colours."""
+        group, points = self._points_of(name)
+        rest = self.assembly.world_transforms()
+        to_own = np.linalg.inv(rest[name]) @ (rest[group.root] if group.root else np.eye(4))
+        xyz = np.asarray(group.rest_points if group.rest_points is not None else group.mesh.points)[points]
+        return xyz @ to_own[:3, :3].T + to_own[:3, 3]
+
+    def _points_of(self, name: str) -> tuple[_Group, np.ndarray | slice]:
+        parts = self.own_geometry(name)
+        group = self.groups[self._group_of_part[parts[0]]]  # a part's points all ride in one group
+        points = np.flatnonzero(np.isin(group.point_part, parts))
+        if len(points) and points[-1] - points[0] == len(points) - 1:  # one run (a part's own): copied, not gathered
+            return group, slice(int(points[0]), int(points[-1]) + 1)
+        return group, points
+
+    def set_point_colours(self, name: str, rgb: np.ndarray | None) -> None:
+        """Colour each point of ``name`` (``rgb``: n x 3 uint8, in the order of
+        :meth:`surface_points`): a field over its surface; ``None`` ends it."""
+        idx = self.own_geometry(name)
+        if rgb is None:
+            self._point_colours.pop(name, None)
+            self.set_colour(name, None)
+            return
+        if name not in self._point_colours:
+            group, points = self._points_of(name)
+            self._point_colours[name] = (group, points, np.full((len(rgb), 4), 255, np.uint8))
+        self._point_colours[name][2][:, :3] = rgb
+        if not self._has_override[idx].all():
+            self._has_override[idx] = True  # data-coloured: never tinted or greyed
             self._mark(idx, "look_dirty")
         self._mark(idx, "colours_dirty")
 
@@ -216,6 +251,9 @@ class PartMeshes:
             if group.look_dirty or group.colours_dirty:
                 part = group.coloured_part
                 group.rgba[group.coloured] = self._tinted(self._override.take(part, axis=0), part)
+                for owner, points, colours in self._point_colours.values():  # fields, over their parts' one colour
+                    if owner is group:
+                        group.rgba[points] = colours
                 group.mesh.GetPointData().GetArray("rgba").Modified()  # only the colours are uploaded again
                 group.colours_dirty = group.look_dirty = False
             if group.points_dirty:

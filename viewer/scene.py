@@ -14,6 +14,7 @@ from overlays.badges import DOT_PX, BadgeLayer
 from overlays.selection import COVER_TOLERANCE
 from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.label_rule import LabelRule
+from overlays.field import FieldLayer
 from overlays.labels import LabelLayer
 from overlays.legend import LegendLayer
 from overlays.legend_panel import LegendSpec, humanise, legend_title, marker_tags
@@ -71,6 +72,8 @@ class Scene:
         self._index = {id(b): i for i, b in enumerate(bindings)}  # for unit conversions
         self.colours = [(b, ColourRule(b.cmap, *b.range)) for b in bindings if b.kind == "colour"]
         self._colour_sets = self._colour_tables()
+        self.fields = [(b, FieldLayer(plotter, self.parts, b.part, np.array([s.at for s in b.sensors]),
+                                      ColourRule(b.cmap, *b.range), b.power)) for b in bindings if b.kind == "field"]
         self._alarm_look()  # the condition view, the selection colour, no badges yet
         self.legends = self._add_legends()
 
@@ -87,7 +90,8 @@ class Scene:
         self.labels = [(b, LabelRule(b.text)) for b in bindings if b.kind == "label"]
         self.label_layer = LabelLayer(plotter.renderer, len(self.labels)) if self.labels else None
         rest = twin.assembly.world_transforms()
-        self._anchors = np.array([self._label_anchor(b.part, rest) for b, _ in self.labels]).reshape(-1, 4)
+        self._anchors = np.array([self._label_anchor(b.part, rest) if b.at is None else np.append(b.at, 1.0)
+                                  for b, _ in self.labels]).reshape(-1, 4)
         self._label_stale: set[int] = set()
         self._label_clock = 0.0
         self._label_moves = [self.parts.group_root(b.part) is not None for b, _ in self.labels]
@@ -120,19 +124,21 @@ class Scene:
         display name, its signals' limits marked on the bar, a caret per signal (none
         over more than :data:`MAX_CARETS` signals)."""
         groups: dict[tuple, list[BindingSpec]] = {}
-        for b, _ in self.colours:
-            groups.setdefault((b.cmap, b.range, b.unit or self.twin.signals[b.signal].unit), []).append(b)
+        for b, _ in self.colours + self.fields:
+            groups.setdefault((b.cmap, b.range, b.unit or self.twin.signals[b.signals[0]].unit), []).append(b)
         limits = {a.id: a.limits for a in self.twin.alarms}
         specs, self._legend_signals = [], []
         for (cmap, (low, high), unit), bound in list(groups.items())[:MAX_LEGENDS]:
-            # signal -> (scale, offset) into the legend's unit, in binding order
-            signals = {b.signal: self.twin.conversions.get((self._index[id(b)], b.signal), (1.0, 0.0)) for b in bound}
-            names = [b.title or self.twin.signals[b.signal].spec.description or humanise(b.signal) for b in bound]
-            marks = {(v * signals[b.signal][0] + signals[b.signal][1], 3 if key.startswith("alarm") else 2)
-                     for b in bound  # a colour binding's own limits replace its signal's
-                     for key, v in limits.get(f"{b.signal}@{b.part}" if b.limits else b.signal, {}).items()}
+            # signal -> (scale, offset) into the legend's unit, in binding order; a caret for each
+            # colour binding's (a field's sensors have their markers and labels instead)
+            signals = {b.signal: self.twin.conversions.get((self._index[id(b)], b.signal), (1.0, 0.0))
+                       for b in bound if b.kind == "colour"}
+            names = [b.title or self.twin.signals[b.signals[0]].spec.description or humanise(b.signals[0]) for b in bound]
+            marks = {(self.twin.converted(self._index[id(b)], n, v), 3 if key.startswith("alarm") else 2)
+                     for b in bound for n in b.signals  # a colour binding's own limits replace its signal's
+                     for key, v in limits.get(f"{n}@{b.part}" if b.limits else n, {}).items()}
             carets = len(signals) <= MAX_CARETS
-            specs.append(LegendSpec(ColourRule(cmap, low, high), legend_title(list(signals), names),
+            specs.append(LegendSpec(ColourRule(cmap, low, high), legend_title([n for b in bound for n in b.signals], names),
                                     _pretty_unit(unit), sorted(marks), marker_tags(list(signals)) if carets else []))
             self._legend_signals.append(list(signals.items()) if carets else [])
         self._legend_names = {name for signals in self._legend_signals for name, _ in signals}
@@ -146,6 +152,8 @@ class Scene:
 
     def close(self) -> None:
         """Take everything this scene drew out of the plotter (actors, legends, labels)."""
+        for _, field in self.fields:
+            field.close()
         self.parts.close()
         if self.badges is not None:
             self.badges.close()
@@ -200,6 +208,8 @@ class Scene:
                         if name in self._untrusted:
                             rgb[i] = untrusted(rgb[i], self._untrusted[name])
                 self.parts.set_colours(targets, rgb[owners])
+        if "colours" not in self.hidden_layers:
+            self._sync_fields(values, dirty, force or qualities is not None)
         if self.legends is not None and (force or not self._legend_names.isdisjoint(dirty)):
             self._sync_legends(values)
 
@@ -219,12 +229,23 @@ class Scene:
                 moved.add(b.part)
         for part in moved:
             self.parts.set_joint(part, reduce(np.matmul, [self._motion[i] for i in self._moves_of[part]]))
+        for _, field in self.fields if moved else ():
+            field.follow()
         labelled = self.label_layer is not None and self._sync_labels(values, dirty, moved, dt, force)
         badged = self.badges is not None and self._sync_badges(moved, dt)
         if not (dirty or moved or force):
             return labelled or badged
         self.parts.flush()
         return True
+
+    def _sync_fields(self, values, dirty: set[str], force: bool) -> None:
+        """Surface fields from their sensors' values; a sensor that is not live drops out."""
+        for b, field in self.fields:
+            names = [s.signal for s in b.sensors]
+            if force or not dirty.isdisjoint(names):
+                index = self._index[id(b)]
+                readings = np.array([self.twin.converted(index, n, values.get(n)) for n in names], dtype=float)
+                field.update(readings, np.array([self.qualities.get(n, "live") == "live" for n in names]))
 
     def _sync_labels(self, values, dirty: set[str], moved: set[str], dt: float, force: bool) -> bool:
         """Labels follow their parts every frame; their texts change at most ~10 times a
@@ -301,11 +322,11 @@ class Scene:
     def _alarm_look(self) -> None:
         """Colours of the app's own (neutral parts, selection) chosen away from every
         colour the twin's maps can give; the condition view on when the twin binds anything."""
-        tables = [rule.table for _, rule in self.colours]
+        tables = [rule.table for _, rule in self.colours] + [field.rule.table for _, field in self.fields]
         #: Every colour the scene's colour maps can draw (n x 3 uint8).
         self.map_colours = np.unique(np.concatenate(tables), axis=0) if tables else np.zeros((0, 3), np.uint8)
         self._data_coloured = np.zeros(len(self.parts.names), dtype=bool)
-        for b, _ in self.colours:
+        for b, _ in self.colours + self.fields:
             self._data_coloured[self.parts.own_geometry(b.part)] = True
         self._neutral_range = palette.neutral_range(self.map_colours)
         severities = np.array(list(palette.SEVERITY_RGB.values()))
@@ -441,10 +462,14 @@ class Scene:
         self.hidden_layers = self.hidden_layers - {layer} if visible else self.hidden_layers | {layer}
         if layer == "colours":
             if visible:
+                for _, field in self.fields:
+                    field.show()
                 self.sync(values or {}, set(), dt=0.0, force=True)
             else:
                 for b, _ in self.colours:
                     self.parts.set_colour(b.part, None)
+            for _, field in self.fields if not visible else ():
+                field.hide()
             self.set_condition_view(self.condition_view)  # bound parts go neutral with it, or back
         elif layer == "labels" and self.label_layer is not None:
             self.label_layer.actor.SetVisibility(visible)

@@ -49,6 +49,9 @@ def motor():
             rib = box([-0.92, -0.0035, 0.17], [-0.43, 0.0035, 0.207])
             body.append(rib.apply_transform(trimesh.transformations.rotation_matrix(a, X))
                         .apply_translation([0, 0, AXIS_Z]))
+    # body and ribs fine enough along their length for a temperature field from the casing's
+    # thermocouples (a field colours vertices): edges of at most 4 cm
+    body = [trimesh.Trimesh(*trimesh.remesh.subdivide_to_size(m.vertices, m.faces, 0.04)) for m in body]
     body.append(cyl(0.195, [-1.03, 0, AXIS_Z], [-0.945, 0, AXIS_Z], 48))  # fan cowl
     body += [tube(r - 0.012, r, [-1.036, 0, AXIS_Z], [-1.03, 0, AXIS_Z], 40) for r in (0.06, 0.11, 0.16)]
     body.append(frustum(v3(-0.40, 0, AXIS_Z), v3(-0.35, 0, AXIS_Z), 0.17, 0.12))  # end shield

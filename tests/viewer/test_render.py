@@ -232,7 +232,7 @@ def test_a_label_of_two_signals_says_whose_limit_comes_next():
         forecasts.latest.update({"motor_speed": Forecast("linear", 0.5, [Crossing("alarm_high", 1560, 180, 160, 200)]),
                                  "motor_current": Forecast("linear", 0.01, [Crossing("warn_high", 58, 300, 270, 330)])})
         forecasts.fitted.update({"motor_speed": now, "motor_current": now})
-        [motor] = [i for i, (b, _) in enumerate(scene.labels) if b.part == "motor"]
+        [motor] = [i for i, (b, _) in enumerate(scene.labels) if b.part == "motor" and b.at is None]  # not a sensor's
         text = scene._label_text(motor, {"motor_speed": 1480.0, "motor_current": 54.0})
         assert text.endswith("· Current warning in ~5.0 min · Speed alarm in ~3.0 min") or \
             text.endswith("· Speed alarm in ~3.0 min · Current warning in ~5.0 min"), text

@@ -42,7 +42,7 @@ def test_sample_twins_load_with_signals_and_a_simulation(name):
 
 def test_samples_cover_every_binding_kind():
     kinds = {b.kind for path in SAMPLES.values() for b in load_twin(path).bindings}
-    assert kinds == {"colour", "rotate", "translate", "spin", "label"}
+    assert kinds == {"colour", "rotate", "translate", "spin", "label", "field"}
 
 
 BROKEN = """\

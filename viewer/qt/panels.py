@@ -8,7 +8,6 @@ import time
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from meshes import Assembly
-from overlays.label_rule import LabelRule
 from overlays.palette import SEVERITY_RGB
 from viewer.alarm_types import AlarmState, Severity
 from viewer.qt.formatting import format_value, label_formats, pretty_unit
@@ -190,7 +189,7 @@ class SignalTable(QtWidgets.QTableWidget):
 
 
 _KIND_TEXT = {"colour": "Colour by", "rotate": "Turns with", "translate": "Moves with", "spin": "Spins with",
-              "label": "Label"}
+              "label": "Label", "field": "Surface from"}
 
 
 class TwinSummary(QtWidgets.QLabel):
@@ -310,7 +309,7 @@ class PartDetails(QtWidgets.QWidget):
         self._bindings = list(bindings)
         names: list[str] = []
         for b in bindings:
-            used = [b.signal] if b.signal else sorted(LabelRule(b.text).names)
+            used = b.signals
             names.extend(n for n in used if n not in names)
         formats = label_formats(self.session.twin) if self.session is not None else {}
         self.table.set_signals(names, signals, formats)
@@ -345,9 +344,9 @@ class PartDetails(QtWidgets.QWidget):
             on = f" ({b.part})" if b.part != self.part else ""
             if b.kind == "label":
                 lines.append(f"{what}{on}: “{texts.get(id(b), '')}”")
-            elif b.kind == "colour":
-                unit = pretty_unit(b.unit or self.session.twin.signals[b.signal].unit)
-                lines.append(f"{what}{on}: {b.signal} ({b.cmap}, {b.range[0]:g}–{b.range[1]:g}"
+            elif b.kind in ("colour", "field"):
+                unit = pretty_unit(b.unit or self.session.twin.signals[b.signals[0]].unit)
+                lines.append(f"{what}{on}: {', '.join(b.signals)} ({b.cmap}, {b.range[0]:g}–{b.range[1]:g}"
                              f"{f' {unit}' if unit else ''})")
             else:
                 lines.append(f"{what}{on}: {b.signal}")

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import pint
 
-from overlays.label_rule import LabelRule
 from viewer.alarm_types import AlarmSpec, Severity
 from viewer.twin.schema import BindingSpec, LimitsSpec, SignalSpec
 from viewer.twin.units import UnitError, quantity
@@ -59,7 +58,7 @@ def twin_alarms(bindings: list[BindingSpec], signals: dict[str, SignalSpec], con
     """
     shown_on: dict[str, list[int]] = {}  # signal -> bindings that show it
     for i, b in enumerate(bindings):
-        for name in _names_shown(b) & signals.keys():
+        for name in set(b.signals) & signals.keys():
             shown_on.setdefault(name, []).append(i)
         if b.limits is not None and b.kind != "colour":
             error(("bindings", i, "limits"), f"only a colour binding has limits of its own; put them on "
@@ -75,15 +74,6 @@ def twin_alarms(bindings: list[BindingSpec], signals: dict[str, SignalSpec], con
             alarms += _alarm(f"{b.signal}@{b.part}", b.signal, ("bindings", i, "limits"), signals[b.signal],
                              b.limits, [i], bindings, conversions, error)
     return alarms
-
-
-def _names_shown(b: BindingSpec) -> set[str]:
-    if b.kind != "label":
-        return {b.signal}
-    try:
-        return LabelRule(b.text).names
-    except ValueError:  # reported by the loader
-        return set()
 
 
 def _alarm(id_: str, name: str, loc: tuple, signal: SignalSpec, limits: LimitsSpec, indices: list[int],

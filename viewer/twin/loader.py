@@ -223,12 +223,13 @@ class _Checker:
         assembly, joints, notes = self._parts(spec.parts) if self.geometry else (Assembly(), {}, [])
         signals = self._signals(spec.signals)
         conversions = self._bindings(spec.bindings, assembly, signals)
+        bindings = list(spec.bindings) + _sensor_labels(spec.bindings, signals, conversions)
         alarms = twin_alarms(spec.bindings, {n: s.spec for n, s in signals.items()}, conversions, self.error)
         self._unchecked_parts()
         self._simulation(spec)
         return Twin(
             name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,
-            joints=joints, signals=signals, bindings=list(spec.bindings), spec=spec, notes=notes,
+            joints=joints, signals=signals, bindings=bindings, spec=spec, notes=notes,
             broker=self._broker(spec.broker), conversions=conversions, alarms=alarms,
         )
 
@@ -379,7 +380,9 @@ class _Checker:
                                   f"unknown part {b.part!r}{_suggest(b.part, assembly.parts)}")
             if b.signal is not None and b.signal not in signals:
                 self.error(loc + ("signal",), f"unknown signal {b.signal!r}{_suggest(b.signal, signals)}")
-            if b.kind == "colour" and not known_colormap(b.cmap):
+            if b.kind == "field":
+                self._field(loc, b, signals, conversions)
+            if b.kind in ("colour", "field") and not known_colormap(b.cmap):
                 self.error(loc + ("cmap",), f"unknown colour map {b.cmap!r} (e.g. inferno, viridis, coolwarm, turbo)")
             if b.kind == "label":
                 try:
@@ -392,6 +395,25 @@ class _Checker:
                         self.error(loc + ("text",), f"label text names unknown signal {name!r}"
                                    f"{_suggest(name, signals)}")
         return conversions
+
+    def _field(self, loc: tuple, b: BindingSpec, signals: dict, conversions: dict) -> None:
+        """A field's sensors: known signals, in one unit (or converted to the binding's)."""
+        units = {}
+        for j, sensor in enumerate(b.sensors):
+            if sensor.signal not in signals:
+                self.error(loc + ("sensors", j, "signal"), f"unknown signal {sensor.signal!r}"
+                           f"{_suggest(sensor.signal, signals)}")
+            elif b.unit is not None:
+                try:
+                    conversions[(loc[1], sensor.signal)] = conversion(signals[sensor.signal].unit, b.unit)
+                except UnitError as exc:
+                    self.error(loc + ("sensors", j, "signal"), f"{sensor.signal}: {exc}")
+            else:
+                units.setdefault(signals[sensor.signal].unit, sensor.signal)
+        if len(units) > 1:
+            shown = ", ".join(f"{name} in {unit or 'no unit'}" for unit, name in units.items())
+            self.error(loc + ("sensors",), f"a field's sensors must be in one unit ({shown}): "
+                       "give the binding a unit to show them in")
 
     def _display_units(self, loc: tuple, b: BindingSpec, signals: dict, conversions: dict) -> None:
         """Colour and label bindings may show a signal in another unit (``unit``, ``units``)."""
@@ -434,6 +456,20 @@ class _Checker:
                                              "start, so it has no negative indices")
                 except (ExpressionError, FieldPathError) as exc:
                     self.error(loc, f"simulated {sim.topic} {key}: {exc}")
+
+
+def _sensor_labels(bindings: list[BindingSpec], signals: dict, conversions: dict) -> list[BindingSpec]:
+    """A label at each sensor of every field binding, with its value (and the binding's
+    unit conversion); they follow the twin's own bindings."""
+    labels = []
+    for i, b in enumerate(bindings):
+        for sensor in b.sensors or ():
+            if sensor.signal in signals:
+                unit = b.unit or signals[sensor.signal].unit
+                if (i, sensor.signal) in conversions:
+                    conversions[(len(bindings) + len(labels), sensor.signal)] = conversions[(i, sensor.signal)]
+                labels.append(BindingSpec(label=b.field, text=f"{{{sensor.signal}:.1f}} {unit}".strip(), at=sensor.at))
+    return labels
 
 
 def _stale_after(spec: SignalSpec, twin_default) -> float | None:

@@ -16,7 +16,7 @@ from pydantic import AliasChoices, BaseModel
 from viewer.twin.schema import TwinSpec
 
 #: Keys that name a list item, in the order they are tried.
-_NAMING_KEYS = ("name", "colour", "color", "rotate", "translate", "spin", "label", "topic", "mesh")
+_NAMING_KEYS = ("name", "colour", "color", "rotate", "translate", "spin", "label", "field", "topic", "mesh")
 
 #: What a value must be, by pydantic error type.
 _EXPECTED = {

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from overlays.label_rule import LabelRule
 from viewer.twin.url import is_tls_url, parse_broker_url
 
 Vec3 = tuple[float, float, float]
@@ -166,7 +167,15 @@ def _listed(keys: list[str]) -> str:
     return " and ".join(", ".join(keys).rsplit(", ", 1)) if keys else "none"
 
 
-_KINDS = ("colour", "rotate", "translate", "spin", "label")
+_KINDS = ("colour", "rotate", "translate", "spin", "label", "field")
+
+
+class SensorSpec(_Strict):
+    """A point sensor of a field: its signal and where it sits, in the part's own frame
+    (metres, as the part's ``pivot``)."""
+
+    signal: Annotated[str, Field(min_length=1)]
+    at: Vec3
 
 
 class BindingSpec(_Strict):
@@ -176,7 +185,9 @@ class BindingSpec(_Strict):
     ``rotate``: angle in degrees = value * scale + offset, about the part's axis.
     ``translate``: distance in metres = value * scale + offset, along the axis.
     ``spin``: turns continuously at value * scale rev/min about the axis.
-    ``label``: ``text`` with ``{signal}`` or ``{signal:.1f}`` fields, at the part.
+    ``label``: ``text`` with ``{signal}`` or ``{signal:.1f}`` fields, at the part (or ``at``).
+    ``field``: the part's surface coloured from point ``sensors`` by inverse-distance
+    weighting (``power``), through ``cmap`` over ``range``.
     """
 
     colour: str | None = Field(None, validation_alias=AliasChoices("colour", "color"))
@@ -184,7 +195,11 @@ class BindingSpec(_Strict):
     translate: str | None = None
     spin: str | None = None
     label: str | None = None
+    field: str | None = None
     signal: str | None = None
+    sensors: list[SensorSpec] | None = None  # field: the point sensors
+    power: Annotated[float, Field(gt=0, le=8)] = 2.0  # field: weights fall as 1 / distance ** power
+    at: Vec3 | None = None  # label: where it sits, in the part's frame (default: the top of the part)
     cmap: str = "inferno"
     range: tuple[float, float] | None = None
     scale: float = 1.0
@@ -207,6 +222,18 @@ class BindingSpec(_Strict):
         """The part the binding acts on."""
         return getattr(self, self.kind)
 
+    @property
+    def signals(self) -> list[str]:
+        """The signals the binding shows: its signal, a label's fields, a field's sensors."""
+        if self.kind == "field":
+            return [sensor.signal for sensor in self.sensors]
+        if self.kind != "label":
+            return [self.signal]
+        try:
+            return sorted(LabelRule(self.text).names)
+        except ValueError:  # reported by the loader
+            return []
+
     @model_validator(mode="after")
     def _one_kind(self):
         kinds = [k for k in _KINDS if getattr(self, k) is not None]
@@ -216,11 +243,18 @@ class BindingSpec(_Strict):
         if kind == "label":
             if self.text is None:
                 raise ValueError("a label binding needs text")
+        elif kind == "field":
+            if not self.sensors or self.signal is not None:
+                raise ValueError("a field binding needs sensors: [{signal, at: [x, y, z]}, ...], and no signal")
         elif self.signal is None:
             raise ValueError(f"a {kind} binding needs a signal")
-        if kind == "colour":
+        if self.at is not None and kind != "label":
+            raise ValueError("only a label binding has at (a field's sensors have their own)")
+        if self.sensors is not None and kind != "field":
+            raise ValueError("only a field binding has sensors")
+        if kind in ("colour", "field"):
             if self.range is None:
-                raise ValueError("a colour binding needs range: [low, high]")
+                raise ValueError(f"a {kind} binding needs range: [low, high]")
             if self.range[0] >= self.range[1]:
                 raise ValueError("range must be [low, high] with low < high")
         if self.axis is not None and not any(self.axis):
