@@ -21,7 +21,7 @@ from overlays.legend_panel import LegendSpec, humanise, legend_title, marker_tag
 from overlays.parts import PartMeshes, prepare
 from viewer.twin.loader import Twin
 from viewer.twin.schema import BindingSpec
-from viewer.twin.units import UnitError, quantity
+from viewer.twin.units import pretty_unit
 
 _MOVES = ("rotate", "translate", "spin")
 BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels read well
@@ -139,7 +139,7 @@ class Scene:
                      for key, v in limits.get(f"{n}@{b.part}" if b.limits else n, {}).items()}
             carets = len(signals) <= MAX_CARETS
             specs.append(LegendSpec(ColourRule(cmap, low, high), legend_title([n for b in bound for n in b.signals], names),
-                                    _pretty_unit(unit), sorted(marks), marker_tags(list(signals)) if carets else []))
+                                    pretty_unit(unit), sorted(marks), marker_tags(list(signals)) if carets else []))
             self._legend_signals.append(list(signals.items()) if carets else [])
         self._legend_names = {name for signals in self._legend_signals for name, _ in signals}
         return LegendLayer(self.plotter.renderer, specs) if specs else None
@@ -494,11 +494,3 @@ class Scene:
     def _shown_data(self) -> np.ndarray:
         """Per part: a data colour shows on it now."""
         return self._data_coloured & ("colours" not in self.hidden_layers)
-
-
-def _pretty_unit(unit: str) -> str:
-    """A unit as people write it (pint's short pretty form): degC -> °C, m**3/h -> m³/h."""
-    try:
-        return format(quantity(f"1 {unit}").units, "~P") if unit else ""
-    except UnitError:
-        return unit

@@ -132,5 +132,5 @@ def test_a_field_in_another_unit_converts_every_sensor(tmp_path):
     field = twin.bindings[0]
     assert twin.converted(0, "hot", 100.0) == pytest.approx(212.0)
     labels = [b for b in twin.bindings if b.kind == "label"]
-    assert [b.text for b in labels] == ["{cold:.1f} degF", "{hot:.1f} degF"] and labels[1].at == field.sensors[1].at
+    assert [b.text for b in labels] == ["{cold:.1f} °F", "{hot:.1f} °F"] and labels[1].at == field.sensors[1].at
     assert twin.converted(2, "hot", 100.0) == pytest.approx(212.0)  # the sensor's label converts as the field does

@@ -18,8 +18,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from overlays.palette import SEVERITY_RGB
 from viewer.alarm_types import Alarm, AlarmState, Severity
-from viewer.qt.formatting import NO_VALUE, format_duration, format_number, format_time, format_value, label_formats, \
-    pretty_unit
+from viewer.qt.formatting import NO_VALUE, format_duration, format_number, format_time, format_value, label_formats
+from viewer.twin.units import pretty_unit
 
 COLUMNS = ["Severity", "Part", "Signal", "Value", "Limit", "Raised", "Duration", "State"]
 _VALUE, _DURATION = COLUMNS.index("Value"), COLUMNS.index("Duration")

@@ -5,21 +5,10 @@ from __future__ import annotations
 import string
 import time
 
-from viewer.twin.units import UnitError, quantity
+from viewer.twin.units import pretty_unit
 
 NO_VALUE = "—"
 _DEFAULT_FORMAT = ".4g"
-
-
-def pretty_unit(unit: str) -> str:
-    """A unit as people write it: ``degC`` -> ``°C``, ``m**3/h`` -> ``m³/h`` (pint's short
-    pretty form; a unit pint does not know is shown as written)."""
-    if not unit:
-        return ""
-    try:
-        return format(quantity(f"1 {unit}").units, "~P")
-    except UnitError:
-        return unit
 
 
 def label_formats(twin) -> dict[str, str]:

@@ -10,7 +10,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from meshes import Assembly
 from overlays.palette import SEVERITY_RGB
 from viewer.alarm_types import AlarmState, Severity
-from viewer.qt.formatting import format_value, label_formats, pretty_unit
+from viewer.qt.formatting import format_value, label_formats
+from viewer.twin.units import pretty_unit
 from viewer.qt.trends import MIME as TRENDS_MIME, TrendPanel
 from viewer.state import TwinState
 from viewer.twin.schema import BindingSpec

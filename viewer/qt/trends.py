@@ -16,7 +16,8 @@ from PySide6 import QtCore, QtWidgets
 
 from overlays.palette import SEVERITY_RGB
 from viewer.alarm_types import Severity
-from viewer.qt.formatting import format_number, pretty_unit
+from viewer.qt.formatting import format_number
+from viewer.twin.units import pretty_unit
 
 SPAN_S = 600.0  # seconds of history shown behind now
 AHEAD_S = 300.0  # seconds shown ahead of now, where forecasts are drawn
@@ -49,6 +50,7 @@ class TrendPlot(pg.PlotWidget):
         self._spreads: dict[str, pg.PlotDataItem] = {}
         self._forecasts: dict[str, pg.PlotDataItem] = {}
         self._etas: dict[str, pg.TextItem] = {}
+        self._spans: dict[str, tuple[float, float]] = {}  # lowest and highest value drawn, per signal
         self._bands: set[tuple[str, float]] = set()
         self.now = pg.InfiniteLine(angle=90, pen=pg.mkPen("#888", style=QtCore.Qt.PenStyle.DotLine))
         self.addItem(self.now, ignoreBounds=True)
@@ -73,10 +75,9 @@ class TrendPlot(pg.PlotWidget):
         # path of segments; a fill between two curves costs 20 times more to rebuild)
         self._spreads[name] = self.plot(pen=pg.mkPen((*pg.mkColor(colour).getRgb()[:3], 110), width=1),
                                         connect="pairs")
-        curve = self.plot(pen=pg.mkPen(colour, width=1), name=title)  # thicker pens paint far slower in software
-        curve.setClipToView(True)  # only what the view shows is drawn, peaks kept when thinned
-        curve.setDownsampling(auto=True, method="peak")
-        self.curves[name] = curve
+        # thicker pens paint far slower in software; no clipping or thinning to the view: a history is
+        # at most some 1,200 points (viewer.history), and either would rework every curve as the view scrolls
+        self.curves[name] = self.plot(pen=pg.mkPen(colour, width=1), name=title)
         self._forecasts[name] = self.plot(pen=pg.mkPen(_FORECAST, width=2, style=QtCore.Qt.PenStyle.DashLine))
         self._etas[name] = pg.TextItem(color=_FORECAST, anchor=(1, 1))
         self.addItem(self._etas[name], ignoreBounds=True)
@@ -88,16 +89,35 @@ class TrendPlot(pg.PlotWidget):
         wide = series.high > series.low
         self._spreads[name].setData(np.repeat(series.t[wide], 2), np.c_[series.low[wide], series.high[wide]].ravel(),
                                     skipFiniteCheck=True)
-        self.now.setPos(now)
-        if forecast is not None and forecast.ahead is not None and fitted_at is not None:
+        ahead = forecast is not None and forecast.ahead is not None and fitted_at is not None
+        if ahead:
             self._forecasts[name].setData(fitted_at + forecast.ahead[:, 0], forecast.ahead[:, 1])
-        else:
-            self._forecasts[name].setData([], [])
+        self._forecasts[name].setVisible(ahead)  # hidden, not emptied: an item shown costs every frame
+        values = [series.low, series.high, forecast.ahead[:, 1] if ahead else ()]
+        self._spans[name] = (min(map(np.min, filter(len, values)), default=np.nan),
+                             max(map(np.max, filter(len, values)), default=np.nan))
         crossing = forecast.next if forecast is not None else None
         self._etas[name].setText(crossing.describe() if crossing is not None else "")
         if crossing is not None:  # beside the limit, on the side the value comes from: always in view
             self._etas[name].setAnchor((1, 0) if crossing.limit.endswith("_high") else (1, 1))
             self._etas[name].setPos(now + AHEAD_S, crossing.level)
+
+    def fit_values(self) -> None:
+        """Fit the value axis to what the curves and forecasts draw (5 % spare at each end),
+        unless the user zoomed it: fitted here, as pyqtgraph's automatic range would measure
+        every curve again at every scroll."""
+        spans = np.array([span for span in self._spans.values() if np.isfinite(span).all()]).reshape(-1, 2)
+        if len(spans):
+            low, high = spans[:, 0].min(), spans[:, 1].max()
+            pad = 0.05 * (high - low) or 0.5
+            self.setYRange(low - pad, high + pad, padding=0)
+
+    def move_now(self, now: float) -> None:
+        """Keep the line at now, and the forecasts' texts at the right edge, as time goes on."""
+        self.now.setPos(now)
+        for text in self._etas.values():
+            if text.toPlainText():
+                text.setPos(now + AHEAD_S, text.pos().y())
 
     def eta(self, name: str) -> str:
         """What the forecast of ``name`` says on the plot (empty: nothing expected)."""
@@ -133,6 +153,8 @@ class TrendPanel(QtWidgets.QWidget):
         self.names: list[str] = []
         self._plot_of: dict[str, TrendPlot] = {}
         self.session = None
+        self._drawn: dict[str, tuple] = {}  # signal -> (newest sample, forecast made) when its curve was drawn
+        self._scrolled = float("-inf")  # the now the view last scrolled to
         self.following = True
         self.follow_button = QtWidgets.QPushButton("Follow now")
         self.follow_button.setToolTip("Scroll with the live data again")
@@ -156,7 +178,7 @@ class TrendPanel(QtWidgets.QWidget):
             self._column.removeWidget(plot)
             plot.close()
             plot.deleteLater()
-        self.plots, self._plot_of, self.session = {}, {}, session
+        self.plots, self._plot_of, self.session, self._drawn = {}, {}, session, {}
         self.names = [n for n in dict.fromkeys(names) if session is not None and n in session.twin.signals]
         limits = {a.signal: a.limits for a in session.twin.alarms if a.id == a.signal} if session else {}
         for name in self.names:
@@ -184,26 +206,47 @@ class TrendPanel(QtWidgets.QWidget):
             self.set_signals(self.session, self.names + list(names))
 
     def refresh(self, now: float | None = None) -> None:
-        """Draw the latest history and forecasts (a few times a second)."""
+        """Scroll to now and draw what is new, only as far as it shows: the view scrolls
+        when now has moved a pixel on, and a curve is drawn again when its newest sample
+        has, or its forecast is new (a curve's path costs the most to rebuild; a scroll
+        makes pyqtgraph measure every curve again)."""
         if self.session is None or not self.plots:
             return
         now = time.time() if now is None else now
-        forecasts = self.session.forecasts
+        first = next(iter(self.plots.values()))
+        pixel_s = first.getViewBox().viewPixelSize()[0]  # seconds a pixel of the time axis spans
+        if not 0 <= now - self._scrolled < pixel_s:  # time has moved a pixel on
+            self._scrolled = now
+            if self.following:
+                first.setXRange(now - SPAN_S, now + AHEAD_S, padding=0)
+            for plot in self.plots.values():
+                plot.move_now(now)
+        forecasts, signals = self.session.forecasts, self.session.state.signals
+        redrawn = set()
         for name, plot in self._plot_of.items():
-            series = self.session.state.history(name, since=now - SPAN_S - AHEAD_S if self.following else None)
+            key = (signals[name].time, forecasts.fitted.get(name))  # the newest sample; when the forecast was made
+            drawn = self._drawn.get(name)
+            if drawn is not None and key[1] == drawn[1] and key[0] is not None and drawn[0] is not None \
+                    and 0 <= key[0] - drawn[0] < pixel_s:
+                continue
+            self._drawn[name] = key
+            series = self.session.state.history(name, since=now - SPAN_S - 60 if self.following else None)
             plot.show_data(name, series, forecasts.latest.get(name), forecasts.fitted.get(name), now)
-        if self.following:
-            next(iter(self.plots.values())).setXRange(now - SPAN_S, now + AHEAD_S, padding=0)
+            redrawn.add(plot)
+        for plot in redrawn if self.following else ():
+            plot.fit_values()
 
     def follow(self) -> None:
         """Scroll with the live data again."""
+        self._drawn.clear()  # drawn from the whole history while paused: drawn again from the window
+        self._scrolled = float("-inf")
         self.following = True
         self.follow_button.setVisible(False)
-        for plot in self.plots.values():
-            plot.enableAutoRange(axis="y")
         self.refresh()
 
     def _paused(self, *_) -> None:
+        if self.following:
+            self._drawn.clear()  # the whole history, to pan back through
         self.following = False
         self.follow_button.setVisible(True)
 

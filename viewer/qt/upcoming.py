@@ -11,7 +11,8 @@ from overlays.label_rule import rate_text
 from viewer.alarm_types import Severity
 from viewer.predict import Crossing
 from viewer.qt.alarm_list import severity_icon
-from viewer.qt.formatting import format_number, format_value, label_formats, pretty_unit
+from viewer.qt.formatting import format_number, format_value, label_formats
+from viewer.twin.units import pretty_unit
 
 COLUMNS = ["Expected", "Part", "Signal", "Value", "Limit", "Trend"]
 _MARKS = {"high": "▲", "low": "▼"}

@@ -26,7 +26,7 @@ from viewer.twin.fields import FieldPathError, parse_field_path
 from viewer.twin.limits import AlarmDef, twin_alarms
 from viewer.twin.messages import schema_problems
 from viewer.twin.models import ModelDef, evaluation_order, model_unit
-from viewer.twin.units import MOTION_UNITS, UnitError, check_unit, conversion, motion_scale
+from viewer.twin.units import MOTION_UNITS, UnitError, check_unit, conversion, motion_scale, pretty_unit
 from viewer.twin.schema import DEFAULT_STALE_AFTER, MODEL_STATE, BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
 from viewer.twin.tls import TlsError, tls_context
 from viewer.twin.yaml_lines import MAX_DEPTH, Lines, YamlLimitError, load_with_lines, read_limited
@@ -468,7 +468,8 @@ def _sensor_labels(bindings: list[BindingSpec], signals: dict, conversions: dict
                 unit = b.unit or signals[sensor.signal].unit
                 if (i, sensor.signal) in conversions:
                     conversions[(len(bindings) + len(labels), sensor.signal)] = conversions[(i, sensor.signal)]
-                labels.append(BindingSpec(label=b.field, text=f"{{{sensor.signal}:.1f}} {unit}".strip(), at=sensor.at))
+                labels.append(BindingSpec(label=b.field, text=f"{{{sensor.signal}:.1f}} {pretty_unit(unit)}".strip(),
+                                          at=sensor.at))
     return labels
 
 

@@ -152,3 +152,14 @@ def motion_scale(kind: str, unit: str) -> float | None:
     wanted = {"rotate": "an angle (deg, rad, turn)", "translate": "a length (m, mm, in)",
               "spin": "a speed of turning (rpm, rad/s, Hz)"}[kind]
     raise UnitError(f"a {kind} binding needs {wanted} or a plain number, not {unit!r}")
+
+
+def pretty_unit(unit: str) -> str:
+    """A unit as people write it: ``degC`` -> ``°C``, ``m**3/h`` -> ``m³/h`` (pint's short
+    pretty form; a unit pint does not know is shown as written)."""
+    if not unit:
+        return ""
+    try:
+        return format(quantity(f"1 {unit}").units, "~P")
+    except UnitError:
+        return unit
