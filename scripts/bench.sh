@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python -m pip install -q -e ".[dev,bench]"  # F3D, the peer bench/load.py times against
 rm -f bench/results.json
-for bench in ingest frame labels history load; do
+for bench in ingest frame labels history field load; do
   echo "== $bench"
   .venv/bin/python "bench/$bench.py" "$@"
 done
