@@ -1,4 +1,4 @@
-"""The ``twinview`` command: demo, open, check, watch, alarms, render."""
+"""The ``twinview`` command: demo, open, check, watch, alarms, record, render."""
 
 from __future__ import annotations
 
@@ -62,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     alarms.add_argument("--seconds", type=float, default=3.0, help="how long to watch first (default 3)")
     alarms.add_argument("--json", action="store_true", help="one JSON object per alarm")
     alarms.add_argument("--allow-outside", action="store_true")
+
+    record = sub.add_parser("record", help="record every message the twin subscribes to into an MCAP file, "
+                                           "no window needed")
+    record.add_argument("twin", type=Path)
+    record.add_argument("-o", "--output", required=True, type=Path, help="the .mcap file to write")
+    record.add_argument("--duration", type=float, help="seconds to record (default: until Ctrl+C)")
+    record.add_argument("--broker", help="override the twin's broker")
+    _add_protocol(record)
+    record.add_argument("--allow-outside", action="store_true")
 
     render = sub.add_parser("render", help="render a twin with live values to a PNG, no display needed")
     render.add_argument("twin", type=Path)
@@ -131,6 +140,16 @@ def main(argv=None) -> int:
             if not connected:
                 print(f"broker not reachable: {args.broker or twin.broker_url}", file=sys.stderr)
             return print_alarms(twin, found, connected, args.json)
+        if args.command == "record":
+            from viewer.live.recorder import RecordingError
+            from viewer.record import record
+
+            twin = _load(args, geometry=False)
+            try:
+                return record(twin, args.output, args.broker, args.duration, password_for(twin.broker))
+            except RecordingError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
         if args.command == "render":
             from viewer.render import render_twin
 

@@ -178,6 +178,9 @@ class MqttSource:
         self._status = ConnectionStatus("connecting", url)
         self._stopped = False
         self.received = 0  # messages since start, for rates
+        #: Called on the network thread with every batch of messages as it arrives,
+        #: ``tap(messages, time, qos)``: a :class:`~viewer.live.recorder.Recorder`'s ``add``.
+        self.tap = None
         self.superseded = 0  # payloads replaced by a newer one of their topic before a drain
         self._v5 = options.protocol == "5"
         persistent = options.client_id is not None
@@ -239,12 +242,15 @@ class MqttSource:
         return "connection refused"
 
     def _on_message(self, client, userdata, message):
-        self._store([(message.topic, message.payload, message.retain)])
+        self._store([(message.topic, message.payload, message.retain)], message.qos)
 
-    def _store(self, messages: list[tuple[str, bytes, bool]]) -> None:
+    def _store(self, messages: list[tuple[str, bytes, bool]], qos: int = 0) -> None:
         # As little as possible: this thread also reads the socket, and whatever it is
         # late reading queues in the kernel. Decoding happens on the feed thread.
         now = time.time()
+        tap = self.tap
+        if tap is not None:  # a recorder: every message, before any is superseded
+            tap(messages, now, qos)
         with self._lock:
             self.received += len(messages)
             latest = self._latest
