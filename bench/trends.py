@@ -66,7 +66,7 @@ def main() -> None:
     t = now - 3600 + np.arange(3600.0)
     for name in names:
         state.signals[name].past.extend(t, 60 + 5 * np.sin(t / 300) + np.random.default_rng(0).normal(0, 0.3, len(t)))
-    session = SimpleNamespace(twin=twin, state=state, forecasts=TwinForecasts(twin.alarms))
+    session = SimpleNamespace(twin=twin, state=state, forecasts=TwinForecasts(twin.alarms), clock=time.time)
     panel = TrendPanel()
     panel.resize(1280, 800)
     panel.set_signals(session, names)

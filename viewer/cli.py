@@ -1,4 +1,4 @@
-"""The ``twinview`` command: demo, open, check, watch, alarms, record, render."""
+"""The ``twinview`` command: demo, open, replay, check, watch, alarms, record, render."""
 
 from __future__ import annotations
 
@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_protocol(record)
     record.add_argument("--allow-outside", action="store_true")
 
+    replay = sub.add_parser("replay", help="play a recording back in the window, through the live path")
+    replay.add_argument("recording", type=Path, help="an .mcap file (twinview record, or another tool's)")
+    replay.add_argument("--twin", type=Path, help="the twin to show it on (default: the one it was recorded with)")
+    replay.add_argument("--speed", type=_speed, default=1.0, help="recorded seconds per second: 0.1 to 50, "
+                                                                  "or max (default 1)")
+    replay.add_argument("--allow-outside", action="store_true")
+    _add_screenshot(replay)
+
     render = sub.add_parser("render", help="render a twin with live values to a PNG, no display needed")
     render.add_argument("twin", type=Path)
     render.add_argument("-o", "--output", required=True, type=Path)
@@ -81,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--size", type=_size, default=(1280, 800), help="WxH in pixels (default 1280x800)")
     render.add_argument("--allow-outside", action="store_true")
     return parser
+
+
+def _speed(text: str) -> float:
+    from viewer.live.replay import SPEEDS
+
+    speed = float("inf") if text == "max" else float(text) if text.replace(".", "", 1).isdigit() else None
+    if speed not in SPEEDS:
+        raise argparse.ArgumentTypeError(f"speed must be one of {', '.join(f'{s:g}' for s in SPEEDS[:-1])} or max")
+    return speed
 
 
 def _add_protocol(parser) -> None:
@@ -107,6 +124,7 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from meshes.formats import SUPPORTED_SUFFIXES, MeshImportError
     from viewer.live.mqtt import CredentialsError, password_for
+    from viewer.live.replay import RecordingReadError
     from viewer.twin.loader import TwinError, load_twin, twin_from_mesh
     from viewer.twin.url import BrokerUrlError, parse_broker_url
 
@@ -169,6 +187,18 @@ def main(argv=None) -> int:
 
         if args.command == "demo":
             return run_demo(args.machine, args.screenshot, args.seconds, args.speed, args.broker_kind)
+        if args.command == "replay":
+            from viewer.live.replay import ReplaySource
+
+            source = ReplaySource(args.recording, args.speed)
+            args.twin = args.twin or (Path(source.info.twin) if source.info.twin else None)
+            if args.twin is None or not args.twin.is_file():
+                source.stop()
+                where = f" ({source.info.twin} is not here)" if source.info.twin else ""
+                print(f"error: the recording names no twin file to show it on{where}: give --twin TWIN.yaml",
+                      file=sys.stderr)
+                return 1
+            return run_window(_load(args), None, None, args.screenshot, args.seconds, source=source)
         path = args.twin
         if path.suffix.lower() in SUPPORTED_SUFFIXES:
             twin = twin_from_mesh(path)
@@ -180,7 +210,7 @@ def main(argv=None) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
-    except (MeshImportError, BrokerUrlError, CredentialsError) as exc:
+    except (MeshImportError, BrokerUrlError, CredentialsError, RecordingReadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

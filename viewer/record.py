@@ -29,16 +29,22 @@ def record(twin: Twin, output, broker_url: str | None = None, duration: float | 
     recorder.start()
     start = time.monotonic()
     end = None if duration is None else start + duration
+    tty = out.isatty()  # a line rewritten in place; in a log, a line every ten seconds
+    logged = start
     try:
         while recorder.recording and (end is None or time.monotonic() < end):
             time.sleep(min(STATUS_S, max(0.0, (end or float("inf")) - time.monotonic())))
-            print(f"\r{_progress(recorder, source, time.monotonic() - start)}", end="", file=out, flush=True)
+            if tty:
+                print(f"\r{_progress(recorder, source, time.monotonic() - start)}", end="", file=out, flush=True)
+            elif time.monotonic() - logged >= 10 * STATUS_S:
+                logged = time.monotonic()
+                print(_progress(recorder, source, logged - start), file=out, flush=True)
     except KeyboardInterrupt:
         pass
     finally:
         source.stop()
         recorder.stop()
-    print(f"\r{_progress(recorder, source, time.monotonic() - start)}", file=out)
+    print(("\r" if tty else "") + _progress(recorder, source, time.monotonic() - start), file=out)
     if recorder.error:
         print(recorder.error, file=out)
         return 1

@@ -99,6 +99,7 @@ class Scene:
         #: The session's :class:`~viewer.state.TwinForecasts` (kept fresh there), if any:
         #: labels show the rate and what comes next.
         self.forecasts = None
+        self.clock = time.time  #: the time of the data (a replay's, in a replay)
         if self.label_layer is not None:
             self.label_layer.obstacles = self._label_obstacles  # labels keep clear of badges and legends
 
@@ -279,7 +280,7 @@ class Scene:
         values = {n: self.twin.converted(index, n, values.get(n)) for n in rule.names}
         worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
         badge = {"stale": " ⚠ stale", "last known": " (last known)", "offline": " ⚠ offline"}.get(worst, "")
-        trends, now = {}, time.time()
+        trends, now = {}, self.clock()
         for n in rule.names:
             f = self.forecasts.latest.get(n) if self.forecasts is not None else None
             if f is not None and f.model is not None:

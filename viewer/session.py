@@ -32,6 +32,9 @@ class Session:
         Overrides the twin's broker URL (its other options stay).
     password : str, optional
         For a broker login (see :func:`viewer.live.mqtt.password_for`).
+    source : optional
+        Where the data comes from instead of the twin's broker: a
+        :class:`~viewer.live.replay.ReplaySource`. Its clock is the session's.
 
     Raises
     ------
@@ -41,13 +44,16 @@ class Session:
     """
 
     def __init__(self, twin: Twin, plotter: pv.Plotter, broker_url: str | None = None,
-                 password: str | None = None):
+                 password: str | None = None, source=None):
         self.twin = twin
         self.ingest = Ingest(twin.signals)
         url = broker_url or twin.broker_url
         # A bare mesh has no signals: nothing to connect to.
-        self.source = (MqttSource(url, self.ingest.subscriptions, twin.broker, password)
-                       if self.ingest.topics else None)
+        if source is None and self.ingest.topics:
+            source = MqttSource(url, self.ingest.subscriptions, twin.broker, password)
+        self.source = source
+        #: The time of the data (epoch seconds): the wall clock, or a replay's.
+        self.clock = source.now if source is not None else time.time
         self.state = TwinState.for_twin(twin)
         self.feed = LiveFeed(self.source, self.ingest, self.state) if self.source else None
         self.alarms = TwinAlarms(twin.alarms)
@@ -61,6 +67,7 @@ class Session:
         self._alarms_owed: set[str] = set()  # changed by an operator since the last tick
         self.scene = Scene(plotter, twin)
         self.scene.forecasts = self.forecasts  # labels say what comes next
+        self.scene.clock = self.clock
         self.problems: list[str] = []  # what is wrong with the session itself, for a banner
         self._last = time.monotonic()
         self._qualities_at = -1e9
@@ -93,7 +100,7 @@ class Session:
         notice = self.feed.worker.check() if self.feed else None
         self.problems = [notice] if notice else []
         status = self.status
-        link = (status.state == "live", status.since)
+        link = (status.up, status.since)
         link_changed = link != (self.state.link_up, self.state.link_since)
         self.state.set_link(*link)
         dirty = self.feed.take() if self.feed else set()
@@ -106,16 +113,16 @@ class Session:
         else:
             names = dirty
         changed = set()
-        for name, quality in self.state.qualities(time.time(), names).items():
+        for name, quality in self.state.qualities(self.clock(), names).items():
             if self._qualities.get(name) != quality:
                 self._qualities[name] = quality
                 changed.add(name)
         dirty |= changed
         qualities = self._qualities if changed else None
         values = self.state.values()
-        self.alarms_changed = self.alarms.update(dirty, values, self._qualities, time.time()) | self._alarms_owed
+        self.alarms_changed = self.alarms.update(dirty, values, self._qualities, self.clock()) | self._alarms_owed
         self._alarms_owed = set()
-        self.forecasts_changed = self.forecasts.update(self.state, self._qualities, time.time(), FORECASTS_PER_TICK)
+        self.forecasts_changed = self.forecasts.update(self.state, self._qualities, self.clock(), FORECASTS_PER_TICK)
         dirty |= self.forecasts_changed  # their labels change
         if not draw:
             self._undrawn_names |= dirty
@@ -153,7 +160,7 @@ class Session:
 
     def acknowledge(self, ids=None) -> list[str]:
         """Acknowledge the alarms ``ids`` (default: every one listed), as the user logged in."""
-        done = self.alarms.book.acknowledge_all(getpass.getuser(), time.time(), ids)
+        done = self.alarms.book.acknowledge_all(getpass.getuser(), self.clock(), ids)
         self.refresh_alarms(done)
         return done
 

@@ -3,7 +3,7 @@
 import threading
 
 import viewer.live.catalog
-import viewer.live.mqtt
+import viewer.live.inbox
 from tests.conftest import wait_until
 from tests.viewer.test_sparkplug import GROUP, NODE, EdgeNode
 from viewer.live.feed import LiveFeed
@@ -28,7 +28,7 @@ def _subscribed(source, publisher):
 
 def test_sparkplug_messages_dropped_by_a_full_queue_are_errors_and_ask_for_a_rebirth(
         mosquitto, publisher, monkeypatch):
-    monkeypatch.setattr(viewer.live.mqtt, "ORDERED_MAX", 5)
+    monkeypatch.setattr(viewer.live.inbox, "ORDERED_MAX", 5)
     signals = {"heat": _signal("heat", "temperature"), "speed": _signal("speed", "speed", "press")}
     state, ingest = TwinState(signals), Ingest(signals)
     source = MqttSource(mosquitto, ingest.subscriptions)

@@ -58,7 +58,7 @@ class TopicCatalog(MqttSource):
         self._host = SparkplugHost()  # its own: browsing must not disturb the twin's host
         self._stats_lock = threading.Lock()
 
-    def _store(self, messages: list[tuple[str, bytes, bool]]) -> None:
+    def _store(self, messages: list[tuple[str, bytes, bool]], qos: int = 0, now: float | None = None) -> None:
         now = time.time()
         for topic, payload, retained in messages:
             # Decoding is the slow part: outside the lock, so snapshot() never keeps the UI waiting.

@@ -1,17 +1,14 @@
 """The live MQTT source: a paho client whose callback only stores the newest payload.
 
 The network thread never touches the UI or the scene: it keeps the latest raw payload
-per topic and the feed takes them with :meth:`MqttSource.drain`. A payload replaced
-before it was drained is dropped there and then, never decoded (counted in
-:attr:`MqttSource.superseded`), so under a flood nothing queues: memory stays flat and
-latency bounded.
+per topic in an :class:`~viewer.live.inbox.Inbox`, and the feed takes them with
+:meth:`~viewer.live.inbox.Inbox.drain`.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from collections import OrderedDict, deque
 import ssl
 import threading
 import time
@@ -22,14 +19,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from viewer.live.inbox import Inbox
 from viewer.twin.schema import BrokerSpec
 from viewer.twin.tls import TlsError, tls_context
 from viewer.twin.url import is_tls_url, parse_broker_url
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 4
-# Sparkplug B messages depend on their order (births, aliases, sequence numbers): they
-# are queued, not overwritten, up to this many between two drains.
-ORDERED_PREFIX, ORDERED_MAX = "spBv1.0/", 20_000
 READ_SIZE = 256 * 1024  # bytes the network thread asks the socket for at once
 READ_BATCH = 1000  # rounds through the buffer before paho sees to its writes and timers
 
@@ -132,11 +127,16 @@ class _Client(mqtt.Client):
 class ConnectionStatus:
     """What the status bar shows about the broker connection."""
 
-    state: str  # "connecting", "live", "reconnecting" or "stopped"
+    state: str  # "connecting", "live", "reconnecting", "stopped", or "replay" (a recording plays)
     url: str
     attempts: int = 0  # failed attempts since the last good connection
     detail: str = ""
     since: float | None = None  # when the current connection was made (epoch), while live
+
+    @property
+    def up(self) -> bool:
+        """Data is coming: a live connection, or a recording playing."""
+        return self.state in ("live", "replay")
 
     def __str__(self) -> str:
         text = f"{self.state} · {self.url}"
@@ -145,7 +145,7 @@ class ConnectionStatus:
         return text + (f" · {self.detail}" if self.detail else "")
 
 
-class MqttSource:
+class MqttSource(Inbox):
     """Subscribes to ``topics`` on ``url`` and keeps the newest payload of each.
 
     Connecting, DNS and reconnecting all happen on paho's network thread, so
@@ -169,19 +169,9 @@ class MqttSource:
         self.options = options = options or BrokerSpec(url=url)
         qos = topics if isinstance(topics, dict) else dict.fromkeys(topics, 0)
         self.topics = {topic: qos[topic] for topic in sorted(qos)}
-        self._lock = threading.Lock()  # guards _latest, received and _status
-        # In order of first arrival since drained: a topic's newer payload keeps its place.
-        self._latest: OrderedDict[str, tuple[bytes, float, bool]] = OrderedDict()
-        self._ordered: deque[tuple[str, bytes, float]] = deque(maxlen=ORDERED_MAX)
-        self._lost: dict[str, tuple[int, float]] = {}  # topic -> (messages the full queue lost, when)
-        self.dropped = 0  # ordered messages lost since start: the viewer fell behind
+        super().__init__()  # the inbox; its lock also guards _status
         self._status = ConnectionStatus("connecting", url)
         self._stopped = False
-        self.received = 0  # messages since start, for rates
-        #: Called on the network thread with every batch of messages as it arrives,
-        #: ``tap(messages, time, qos)``: a :class:`~viewer.live.recorder.Recorder`'s ``add``.
-        self.tap = None
-        self.superseded = 0  # payloads replaced by a newer one of their topic before a drain
         self._v5 = options.protocol == "5"
         persistent = options.client_id is not None
         # TLS follows the URL actually used (a --broker override may change the scheme). Built
@@ -244,32 +234,6 @@ class MqttSource:
     def _on_message(self, client, userdata, message):
         self._store([(message.topic, message.payload, message.retain)], message.qos)
 
-    def _store(self, messages: list[tuple[str, bytes, bool]], qos: int = 0) -> None:
-        # As little as possible: this thread also reads the socket, and whatever it is
-        # late reading queues in the kernel. Decoding happens on the feed thread.
-        now = time.time()
-        tap = self.tap
-        if tap is not None:  # a recorder: every message, before any is superseded
-            tap(messages, now, qos)
-        with self._lock:
-            self.received += len(messages)
-            latest = self._latest
-            for topic, payload, retained in messages:
-                if topic.startswith(ORDERED_PREFIX):
-                    self._queue(topic, payload, now)
-                    continue
-                if topic in latest:  # newest wins: the older payload was never decoded
-                    self.superseded += 1
-                latest[topic] = (payload, now, retained)
-
-    def _queue(self, topic: str, payload: bytes, now: float) -> None:
-        if len(self._ordered) == self._ordered.maxlen:  # full: appending drops the oldest
-            lost, _, t = self._ordered[0]
-            count, _ = self._lost.get(lost, (0, t))
-            self._lost[lost] = (count + 1, t)
-            self.dropped += 1
-        self._ordered.append((topic, payload, now))
-
     def _set_status(self, state: str, detail: str = "", failed: bool = False, since: float | None = None) -> None:
         with self._lock:
             if self._stopped:  # a callback already under way when stop() was called
@@ -309,34 +273,9 @@ class MqttSource:
         # pair open until it is garbage collected: close them now.
         self._client._reset_sockets()
 
-    def drain(self, limit: int | None = None) -> dict[str, tuple[bytes, float, bool]]:
-        """Newest ``(payload, receive time, retained)`` per topic since the last drain.
-
-        With ``limit``, at most that many topics, those waiting longest: the others stay
-        for the next drain (see :meth:`pending`), and keep being replaced meanwhile.
-        """
-        with self._lock:
-            latest = self._latest
-            if limit is None or len(latest) <= limit:
-                self._latest = OrderedDict()
-                return latest
-            return dict(latest.popitem(last=False) for _ in range(limit))
-
-    def pending(self) -> int:
-        """How many topics have a payload waiting for :meth:`drain`."""
-        return len(self._latest)
-
-    def drain_ordered(self) -> list[tuple[str, bytes | int, float]]:
-        """Every queued ``(topic, payload, receive time)`` whose order matters, oldest first.
-
-        Messages the full queue dropped (the oldest) come first, one ``(topic, count, time)``
-        per topic: the number lost instead of a payload, and when the last of them arrived.
-        """
-        with self._lock:
-            ordered = [(topic, count, t) for topic, (count, t) in self._lost.items()] + list(self._ordered)
-            self._ordered.clear()
-            self._lost = {}
-        return ordered
+    def now(self) -> float:
+        """The time of the data now (epoch seconds): the wall clock (a replay has its own)."""
+        return time.time()
 
     def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
         """Publish (e.g. a Sparkplug rebirth request); queued by paho while offline."""

@@ -9,6 +9,8 @@ each channel's topic is taken as the MQTT topic and each message's data as its p
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,10 @@ from typing import NamedTuple
 from mcap.exceptions import McapError
 from mcap.records import Attachment, Channel, DataEnd, Message, Metadata
 from mcap.stream_reader import StreamReader
+
+from viewer.live.inbox import Inbox
+from viewer.live.mqtt import ConnectionStatus
+from viewer.live.worker import Worker
 
 
 class RecordedMessage(NamedTuple):
@@ -46,7 +52,7 @@ class RecordingReadError(Exception):
     """The file is not a recording that can be read at all."""
 
 
-def read_recording(path) -> tuple[RecordingInfo, Iterator[RecordedMessage]]:
+def read_recording(path) -> tuple[RecordingInfo, _Messages]:
     """The recording's description and its messages, read as they are iterated.
 
     The description's metadata and twin are filled from the records before the first
@@ -73,14 +79,31 @@ def read_recording(path) -> tuple[RecordingInfo, Iterator[RecordedMessage]]:
         stream.close()
         raise
 
-    def messages() -> Iterator[RecordedMessage]:
-        try:
-            yield from head
-            yield from records
-        finally:
-            stream.close()
+    return info, _Messages(head, records, stream)
 
-    return info, messages()
+
+class _Messages:
+    """The messages of a recording as they are read; :meth:`close` closes the file."""
+
+    def __init__(self, head: list[RecordedMessage], records: Iterator[RecordedMessage], stream):
+        self._head, self._records, self._stream = head, records, stream
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> RecordedMessage:
+        if self._head:
+            return self._head.pop()
+        try:
+            return next(self._records)
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop reading and close the file."""
+        self._records.close()
+        self._stream.close()
 
 
 def _records(stream, info: RecordingInfo) -> Iterator[RecordedMessage]:
@@ -108,3 +131,114 @@ def _records(stream, info: RecordingInfo) -> Iterator[RecordedMessage]:
         if isinstance(exc, McapError) and not channels and not info.metadata:
             raise RecordingReadError(f"{info.path} is not an MCAP recording ({exc})") from None
         info.problem = "the recording is cut off (it was not finished): read up to its last whole chunk"
+
+
+#: Replay speeds offered (simulated seconds per second); ``inf``: as fast as it can.
+SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, float("inf"))
+_BATCH = 2000  # messages released at most per step: the feed keeps up, the thread stays responsive
+
+
+class ReplaySource(Inbox):
+    """A recording played back as a source: its messages arrive at their recorded pace
+    (times ``speed``) through the very path live data takes, and the session's clock is
+    the recording's.
+
+    Parameters
+    ----------
+    path : str or Path
+        The MCAP recording.
+    speed : float
+        Recorded seconds per second; ``inf`` releases messages as fast as the feed takes them.
+
+    Raises
+    ------
+    RecordingReadError
+        If the file is not a recording.
+    """
+
+    def __init__(self, path, speed: float = 1.0):
+        super().__init__()
+        self.path = Path(path)
+        self.info, self._messages = read_recording(path)
+        self.url = f"recording {self.path.name}"
+        self._next = next(self._messages, None)
+        self.start_time = self._next.time if self._next is not None else time.time()  # of the recording
+        self.ended = self._next is None
+        self.paused = False
+        self._running = False  # started
+        self.speed = speed
+        self._position = self.start_time  # recording time at the anchor
+        self._anchor = time.monotonic()
+        self.worker = Worker("replay", self._step, 0.02)
+
+    # -- the clock ------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Where the replay is, in the recording's time (epoch seconds)."""
+        if not self._running or self.paused or self.ended or math.isinf(self.speed):
+            return self._position
+        return self._position + (time.monotonic() - self._anchor) * self.speed
+
+    def _reanchor(self) -> None:
+        self._position, self._anchor = self.now(), time.monotonic()
+
+    def set_speed(self, speed: float) -> None:
+        """Play at ``speed`` recorded seconds per second (``inf``: as fast as it can)."""
+        self._reanchor()
+        self.speed = speed
+
+    def pause(self) -> None:
+        """Stop the clock (and the messages) where they are."""
+        self._reanchor()
+        self.paused = True
+
+    def play(self) -> None:
+        """Go on from where it was paused."""
+        self._reanchor()
+        self.paused = False
+
+    # -- the source -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start releasing messages (returns at once)."""
+        self._anchor, self._running = time.monotonic(), True
+        self.worker.start()
+
+    def stop(self) -> None:
+        """Stop releasing messages and close the file."""
+        self.worker.stop()
+        self._messages.close()
+
+    def _step(self) -> float | None:
+        if self.paused or self.ended:
+            return None
+        fast = math.isinf(self.speed)
+        if fast and self.pending() > 100:  # as fast as the feed takes them, not faster
+            return 0.005
+        now, released = self.now(), 0
+        while self._next is not None and (fast or self._next.time <= now) and released < _BATCH:
+            message = self._next
+            if fast and message.topic in self._latest:  # as fast as the feed takes them: none superseded
+                return 0.001
+            self._store([(message.topic, message.payload, message.retained)], now=message.time)
+            if fast:
+                self._position = message.time
+            released += 1
+            self._next = next(self._messages, None)
+        if self._next is None:  # the clock stops at the end: values keep the age they had
+            self._position = self._position if fast else now
+            self.ended = True
+            return None
+        if fast or released == _BATCH:
+            return 0.0
+        return min(0.05, (self._next.time - now) / self.speed)
+
+    def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
+        """Nothing: a replay never publishes (a Sparkplug rebirth request is not sent anywhere)."""
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """``replay``, in the recording's time (values age by it); the detail says how it plays."""
+        detail = "ended" if self.ended else "paused" if self.paused else \
+            "as fast as it can" if math.isinf(self.speed) else f"{self.speed:g}x"
+        return ConnectionStatus("replay", self.url, detail=detail, since=self.start_time)

@@ -76,6 +76,10 @@ class AlarmModel(QtCore.QAbstractTableModel):
         self._row_of = {a.signal: i for i, a in enumerate(self.rows)}
         self.endResetModel()
 
+    def now(self) -> float:
+        """The time of the data: the session's clock (a replay's in a replay)."""
+        return self.session.clock() if self.session is not None else time.time()
+
     def update(self, ids) -> None:
         """Bring the rows of alarms ``ids`` up to date: changed, added or removed."""
         if self.session is None:
@@ -167,7 +171,7 @@ class AlarmModel(QtCore.QAbstractTableModel):
             return (int(alarm.severity or 0), alarm.raised_at or 0.0)
         if name in ("Raised", "Duration"):
             return alarm.raised_at or 0.0
-        return self.text(alarm, column, time.time()).lower()
+        return self.text(alarm, column, self.now()).lower()
 
     # -- QAbstractTableModel -----------------------------------------------------------
 
@@ -188,7 +192,7 @@ class AlarmModel(QtCore.QAbstractTableModel):
         alarm, column = self.rows[index.row()], index.column()
         Role = QtCore.Qt.ItemDataRole
         if role == Role.DisplayRole:
-            return self.text(alarm, column, time.time())
+            return self.text(alarm, column, self.now())
         if role == ID_ROLE:
             return alarm.signal
         if role == Role.ToolTipRole:
@@ -245,7 +249,7 @@ class AlarmFilter(QtCore.QSortFilterProxyModel):
             return False
         if not self.search:
             return True
-        now = time.time()
+        now = model.now()
         words = [alarm.signal, *(model.text(alarm, c, now) for c in range(len(COLUMNS)))]
         return any(self.search in w.lower() for w in words)
 
@@ -407,14 +411,14 @@ class AlarmList(QtWidgets.QWidget):
 
     def shelve(self, ids: list[str], seconds: float, reason: str) -> None:
         """Shelve alarms ``ids`` for ``seconds`` with ``reason``, as the user logged in."""
-        now, who = time.time(), getpass.getuser()
+        now, who = self.session.clock(), getpass.getuser()
         for id_ in ids:
             self.session.alarms.book.shelve(id_, seconds, reason, who, now)
         self.session.refresh_alarms(ids)
 
     def unshelve(self, ids: list[str]) -> list[str]:
         """Take alarms ``ids`` off the shelf; return those that were shelved."""
-        now, who = time.time(), getpass.getuser()
+        now, who = self.session.clock(), getpass.getuser()
         done = [i for i in ids if self.session.alarms.book.unshelve(i, who, now)]
         self.session.refresh_alarms(done)
         return done

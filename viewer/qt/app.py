@@ -15,16 +15,16 @@ from viewer.twin.loader import Twin, load_twin
 
 
 def run_window(twin: Twin, broker_url: str | None = None, samples=None,
-               screenshot: str | None = None, seconds: float = 5.0, workers=()) -> int:
+               screenshot: str | None = None, seconds: float = 5.0, workers=(), source=None) -> int:
     """Show ``twin`` in the main window until it is closed.
 
     With ``screenshot``, the window saves itself to that PNG after ``seconds`` and
-    closes (for documentation and checks).
+    closes (for documentation and checks). ``source`` (a replay) replaces the twin's broker.
     """
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     app.setOrganizationName(ORGANISATION)  # where settings are kept (viewer.qt.settings)
     app.setApplicationName(APPLICATION)
-    window = MainWindow(twin, broker_url=broker_url, samples=samples, workers=workers)
+    window = MainWindow(twin, broker_url=broker_url, samples=samples, workers=workers, source=source)
     window.show()
     if screenshot:
         def save_and_close():

@@ -155,9 +155,10 @@ class SignalTable(QtWidgets.QTableWidget):
             header.setToolTip("\n".join(filter(None, [name, spec.description, f"{where} {spec.field or ''}".strip()])))
             self.setVerticalHeaderItem(row, header)
 
-    def refresh(self, state: TwinState) -> None:
-        """Update the values shown (called a few times a second)."""
-        now = time.time()
+    def refresh(self, state: TwinState, now: float | None = None) -> None:
+        """Update the values shown (called a few times a second), ages counted to ``now``
+        (default: the wall clock)."""
+        now = time.time() if now is None else now
         for row, name in enumerate(self.names):
             s = state.signals[name]
             then, count = self._seen.get(name, (now, s.updates))
@@ -208,9 +209,9 @@ class TwinSummary(QtWidgets.QLabel):
 
     def refresh(self, session) -> None:
         """Say how the twin of ``session`` is doing now."""
-        now = time.time()
+        now = session.clock()
         status = session.status
-        colour = {"live": "#2e9d4f", "connecting": "#c98a12"}.get(status.state, "#c0392b")
+        colour = {"live": "#2e9d4f", "replay": "#2f6fb0", "connecting": "#c98a12"}.get(status.state, "#c0392b")
         out = [f"<p><b>Connection</b><br><span style='color:{colour}'>●</span> {html.escape(str(status))}</p>"]
 
         book = session.alarms.book
@@ -332,7 +333,7 @@ class PartDetails(QtWidgets.QWidget):
             return
         self.bindings_label.setText("\n".join(self._binding_lines()) if self._bindings
                                     else "No live data bound to this part.")
-        self.table.refresh(state or self.session.state)
+        self.table.refresh(state or self.session.state, self.session.clock())
         self.trends.refresh()
 
     def _binding_lines(self) -> list[str]:

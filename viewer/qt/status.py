@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtWidgets
 from viewer.alarm_types import Severity
 from viewer.qt.alarm_list import severity_colour, severity_icon
 
-_STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a12", "reconnecting": "#c0392b", "failed": "#c0392b",
+_STATE_COLOURS = {"live": "#2e9d4f", "replay": "#2f6fb0", "connecting": "#c98a12", "reconnecting": "#c0392b", "failed": "#c0392b",
                   "stopped": "#777"}
 _PLURALS = {Severity.ALARM: ("alarm", "alarms"), Severity.WARNING: ("warning", "warnings"),
             Severity.INFO: ("info", "info")}

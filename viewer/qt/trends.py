@@ -212,7 +212,7 @@ class TrendPanel(QtWidgets.QWidget):
         makes pyqtgraph measure every curve again)."""
         if self.session is None or not self.plots:
             return
-        now = time.time() if now is None else now
+        now = self.session.clock() if now is None else now
         first = next(iter(self.plots.values()))
         pixel_s = first.getViewBox().viewPixelSize()[0]  # seconds a pixel of the time axis spans
         if not 0 <= now - self._scrolled < pixel_s:  # time has moved a pixel on

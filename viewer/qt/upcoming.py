@@ -54,7 +54,7 @@ class UpcomingList(QtWidgets.QTableWidget):
         """Rebuild the rows from the latest forecasts, times counted from now."""
         rows = []
         if self.session is not None:
-            now = time.time()
+            now = self.session.clock()
             forecasts = self.session.forecasts
             for name, forecast in forecasts.latest.items():
                 for crossing in forecast.crossings:

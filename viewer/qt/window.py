@@ -10,13 +10,14 @@ from pyvistaqt import QtInteractor
 
 from meshes import SUPPORTED_SUFFIXES
 from overlays.preview import Coarse, PreviewLayer
-from viewer.live.mqtt import CredentialsError, SourceError, password_for
+from viewer.live.mqtt import CredentialsError, MqttSource, SourceError, password_for
 from viewer.qt.alarm_list import AlarmList
 from viewer.qt.flight import CameraFlight
 from viewer.qt import layout as window_layout
 from viewer.qt.formatting import label_formats
 from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
+from viewer.qt.replay_bar import ReplayBar
 from viewer.qt.settings import flag, settings
 from viewer.qt.status import StatusBar
 from viewer.qt.topics import TopicBrowser
@@ -53,7 +54,7 @@ class MainWindow(QtWidgets.QMainWindow):
     """
 
     def __init__(self, twin: Twin, broker_url: str | None = None, samples: dict[str, Path] | None = None,
-                 workers=()):
+                 workers=(), source=None):
         super().__init__()
         self.broker_url = broker_url
         self.workers = list(workers)
@@ -138,10 +139,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.failed.connect(self._open_failed)
         self.loader.dialog.canceled.connect(self._end_preview)  # at once: the load may take a moment to stop
 
+        self.replay_bar = ReplayBar(self)  # shown while a recording plays
+        self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
+        QtGui.QShortcut(QtGui.QKeySequence("Space"), self, self.replay_bar.toggle)
+
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self.tick)
-        self.show_twin(twin)
+        self.show_twin(twin, source)
         window_layout.restore(self, self.settings, self.alarm_list.table.horizontalHeader(),
                        side_docks=(parts, selected), bottom_dock=self.alarm_dock)
         self.timer.start()
@@ -197,16 +202,18 @@ class MainWindow(QtWidgets.QMainWindow):
             toolbar.addAction(action)
         return action
 
-    def show_twin(self, twin: Twin) -> bool:
-        """Replace what is shown by ``twin`` and connect to its broker.
+    def show_twin(self, twin: Twin, source=None) -> bool:
+        """Replace what is shown by ``twin`` and connect to its broker (or play ``source``,
+        a :class:`~viewer.live.replay.ReplaySource`, instead).
 
         The new session is built before the old one is closed: if it cannot be (a TLS
         file that is not PEM, say), the window says why and keeps what it showed.
         """
         self._end_preview(render=False)
         try:
-            password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker else None
-            session = Session(twin, self.plotter, self.broker_url, password)
+            password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker and source is None \
+                else None
+            session = Session(twin, self.plotter, self.broker_url, password, source)
         except (SourceError, CredentialsError) as exc:
             if self.session is None:
                 raise
@@ -220,10 +227,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.selected = None
             self.session = session
             self.session.start()
-            if self.session.source is not None:
+            if isinstance(self.session.source, MqttSource):  # the broker's topics; not a recording's
                 self.topics.watch(twin, self.session.source.url, password)
             else:
                 self.topics.stop()
+            self.replay_bar.set_source(self.session.source)
             self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
             self.details.set_session(session)
             self.details.show_part(None, [], {})
@@ -298,9 +306,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self._refresh_status()
             self.details.refresh()
             if self._signals_shown:
-                self.signals.refresh(session.state)
+                self.signals.refresh(session.state, session.clock())
             if self.trends.isVisible():
                 self.trends.panel.refresh()
+            self.replay_bar.refresh()
             self.topics.refresh()
         if self._frame % CLOCK_EVERY == 0:
             self.alarm_list.tick()

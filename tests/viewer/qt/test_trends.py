@@ -27,7 +27,7 @@ def test_a_curve_is_drawn_again_once_its_newest_sample_has_moved_a_pixel(qtbot, 
     panel = TrendPanel()
     qtbot.addWidget(panel)
     panel.resize(800, 300)
-    panel.set_signals(SimpleNamespace(twin=twin, state=state, forecasts=TwinForecasts(twin.alarms)), ["temp"])
+    panel.set_signals(SimpleNamespace(twin=twin, state=state, forecasts=TwinForecasts(twin.alarms), clock=time.time), ["temp"])
     panel.show()
     qtbot.waitExposed(panel)
     now = time.time()

@@ -1,0 +1,70 @@
+"""A recording played in the window: the same scene, alarms and panels as live data,
+on the recording's clock, with the replay bar to pause it and change its speed."""
+
+import time
+
+from overlays.colormap import ColourRule
+from tests.conftest import make_test_machine
+from viewer.live.ingest import Ingest
+from viewer.live.recorder import Recorder
+from viewer.live.replay import ReplaySource
+from viewer.qt.window import MainWindow
+from viewer.twin.loader import load_twin
+
+TWIN = """\
+twin: Replayed rig
+broker: mqtt://127.0.0.1:1
+parts:
+  - {name: rig, mesh: rig.glb}
+signals:
+  temp: {topic: rig/bearing, field: temperature, unit: °C, limits: {warn_high: 80, alarm_high: 95}}
+bindings:
+  - {colour: bearing, signal: temp, cmap: inferno, range: [20, 100]}
+  - {label: bearing, text: "T {temp:.1f} °C"}
+"""
+
+
+def test_a_recording_plays_through_the_window_as_live_data_would(qtbot, tmp_path):
+    make_test_machine(tmp_path)
+    (tmp_path / "rig.twin.yaml").write_text(TWIN)
+    twin = load_twin(tmp_path / "rig.twin.yaml")
+    t0 = time.time() - 86_400  # last night
+    recorder = Recorder(tmp_path / "night.mcap", "mqtt://plant:1883", Ingest(twin.signals).subscriptions, twin.path)
+    for i in range(40):  # a bearing heating from 40 to 99 °C over 40 s
+        recorder.add([("rig/bearing", b'{"temperature": %.1f}' % (40 + i * 1.5), False)], t0 + i)
+    recorder.stop()
+
+    source = ReplaySource(tmp_path / "night.mcap", speed=10.0)
+    win = MainWindow(twin, source=source)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    try:
+        bar = win.replay_bar
+        assert bar.isVisible() and win.session.clock == source.now
+        qtbot.waitUntil(lambda: win.session.state.values()["temp"] is not None, timeout=5000)
+        bar.toggle()  # pause
+        assert source.paused and bar.play_button.text() == "▶ Play"
+        qtbot.waitUntil(lambda: source.pending() == 0)  # what was released before the pause, taken
+        qtbot.wait(50)
+        held = win.session.state.values()["temp"]
+        qtbot.wait(300)
+        assert win.session.state.values()["temp"] == held  # nothing arrives while paused
+        assert "into the recording, paused" in bar.where.text()
+        assert bar.where.text().startswith(time.strftime("%Y-%m-%d", time.localtime(source.now())))
+        bar.speed.setCurrentIndex(bar.speed.findText("20x"))
+        assert source.speed == 20.0
+        bar.toggle()
+        qtbot.waitUntil(lambda: source.ended and win.session.state.values()["temp"] == 98.5, timeout=8000)
+        qtbot.waitUntil(lambda: [r["State"] for r in win.alarm_list.rows()] == ["active unacknowledged"],
+                        timeout=5000)
+        # raised when the warning limit was crossed last night (at 27 s), as the recording's clock says:
+        # the frame that sees it comes within a frame's time (times the speed) of it
+        assert win.alarm_list.rows()[0]["Raised"] in {time.strftime("%H:%M:%S", time.localtime(t0 + s))
+                                                      for s in (27, 28)}, win.alarm_list.rows()
+        assert win.session.state.qualities(source.now())["temp"] == "live"  # a day old, but live then
+        assert str(win.session.status).startswith("replay · recording night.mcap")
+        qtbot.waitUntil(lambda: win.session.scene.label_texts()[0].startswith("T 98.5 °C ▲95"), timeout=3000)
+        assert win.session.scene.parts.colour_of("bearing").tolist() == ColourRule("inferno", 20, 100).rgb(98.5).tolist()
+    finally:
+        win.close()

@@ -1,0 +1,73 @@
+"""The replay bar: play or pause a recording, at which speed, and where it is."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from PySide6 import QtCore, QtWidgets
+
+from viewer.live.replay import SPEEDS, ReplaySource
+
+
+def speed_text(speed: float) -> str:
+    """``1x``, ``0.25x``, or ``max`` for as fast as it can."""
+    return "max" if math.isinf(speed) else f"{speed:g}x"
+
+
+class ReplayBar(QtWidgets.QToolBar):
+    """Controls of a :class:`~viewer.live.replay.ReplaySource`, shown while one plays."""
+
+    def __init__(self, parent=None):
+        super().__init__("Replay", parent)
+        self.setObjectName("replay")  # its place is remembered with the docks'
+        self.source: ReplaySource | None = None
+        self.play_button = QtWidgets.QToolButton()
+        self.play_button.setToolTip("Play or pause the recording (Space)")
+        self.play_button.clicked.connect(self.toggle)
+        self.speed = QtWidgets.QComboBox()
+        self.speed.setToolTip("Recorded seconds per second")
+        for speed in SPEEDS:
+            self.speed.addItem(speed_text(speed), speed)
+        self.speed.currentIndexChanged.connect(lambda i: self.source and self.source.set_speed(self.speed.itemData(i)))
+        self.where = QtWidgets.QLabel()  # the recording's wall-clock time now
+        self.where.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.addWidget(self.play_button)
+        self.addWidget(QtWidgets.QLabel(" Speed "))
+        self.addWidget(self.speed)
+        self.addWidget(QtWidgets.QLabel("  "))
+        self.addWidget(self.where)
+        self.hide()
+
+    def set_source(self, source) -> None:
+        """Control ``source`` (shown only for a replay; hidden for live data)."""
+        self.source = source if isinstance(source, ReplaySource) else None
+        self.setVisible(self.source is not None)
+        if self.source is not None:
+            self.speed.blockSignals(True)
+            self.speed.setCurrentIndex(SPEEDS.index(source.speed if source.speed in SPEEDS else 1.0))
+            self.speed.blockSignals(False)
+            self.refresh()
+
+    def toggle(self) -> None:
+        """Pause a playing replay, or play a paused one (an ended one from where it is)."""
+        if self.source is not None:
+            self.source.play() if self.source.paused else self.source.pause()
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Show where the replay is (a few times a second)."""
+        source = self.source
+        if source is None:
+            return
+        self.play_button.setText("▶ Play" if source.paused or source.ended else "❚❚ Pause")
+        self.play_button.setEnabled(not source.ended)
+        now = source.now()
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+        state = "ended" if source.ended else "paused" if source.paused else speed_text(source.speed)
+        self.where.setText(f"{stamp}  ({_duration(now - source.start_time)} into the recording, {state})")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
