@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from viewer.twin.scenario import ScenarioSpec
 from viewer.twin.schema import BindingSpec, BrokerSpec, SignalSpec, SimulatedTopic, TwinSpec
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -16,6 +17,9 @@ BLOCKS = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", README, re
 def test_every_yaml_example_in_the_readme_is_valid(block):
     if "twin" in block:
         TwinSpec.model_validate(block)
+        return
+    if "scenario" in block:
+        ScenarioSpec.model_validate(block)
         return
     parts = {"broker": BrokerSpec.model_validate, "signals": lambda v: [SignalSpec.model_validate(s) for s in v.values()],
              "bindings": lambda v: [BindingSpec.model_validate(b) for b in v],

@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="sample machine, embedded broker and simulator")
     demo.add_argument("--machine", choices=sorted(SAMPLES), default="pump")
     demo.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second (default 1)")
+    _add_scenario(demo)
     demo.add_argument("--broker-kind", choices=["mosquitto", "amqtt"], default="mosquitto",
                       help="embedded broker to prefer (amqtt when Mosquitto is not installed)")
     _add_screenshot(demo)
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     open_.add_argument("--broker", help="override the twin's broker, e.g. mqtt://host:1883")
     _add_protocol(open_)
     open_.add_argument("--allow-outside", action="store_true", help="let mesh paths leave the twin's folder")
+    _add_scenario(open_)
     _add_screenshot(open_)
 
     check = sub.add_parser("check", help="validate a twin file (or read a mesh file); print every problem as "
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     watch.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl+C)")
     watch.add_argument("--allow-outside", action="store_true")
+    _add_scenario(watch)
 
     alarms = sub.add_parser("alarms", help="list the alarms active after watching the live data for a while; "
                                            "exit status 0 none, 4 warnings, 5 alarms, 3 no broker")
@@ -78,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=_speed, default=1.0, help="recorded seconds per second: 0.1 to 50, "
                                                                   "or max (default 1)")
     replay.add_argument("--allow-outside", action="store_true")
+    _add_scenario(replay)
     _add_screenshot(replay)
 
     render = sub.add_parser("render", help="render a twin with live values to a PNG, no display needed")
@@ -98,6 +102,17 @@ def _speed(text: str) -> float:
     if speed not in SPEEDS:
         raise argparse.ArgumentTypeError(f"speed must be one of {', '.join(f'{s:g}' for s in SPEEDS[:-1])} or max")
     return speed
+
+
+def _add_scenario(parser) -> None:
+    parser.add_argument("--scenario", type=Path, help="virtual faults on what is shown (a scenario file); "
+                                                      "nothing is published")
+
+
+def _scenario(args, twin):
+    from viewer.twin.scenario import load_scenario
+
+    return load_scenario(args.scenario, twin.signals) if getattr(args, "scenario", None) else None
 
 
 def _add_protocol(parser) -> None:
@@ -148,7 +163,8 @@ def main(argv=None) -> int:
             from viewer.watch import watch
 
             twin = _load(args, geometry=False)  # text only: no meshes, no VTK
-            watch(twin, args.broker, args.json, args.seconds, password=password_for(twin.broker))
+            watch(twin, args.broker, args.json, args.seconds, password=password_for(twin.broker),
+                  scenario=_scenario(args, twin))
             return 0
         if args.command == "alarms":
             from viewer.watch import alarms_now, print_alarms
@@ -186,7 +202,7 @@ def main(argv=None) -> int:
         from viewer.qt.app import run_demo, run_window
 
         if args.command == "demo":
-            return run_demo(args.machine, args.screenshot, args.seconds, args.speed, args.broker_kind)
+            return run_demo(args.machine, args.screenshot, args.seconds, args.speed, args.broker_kind, args.scenario)
         if args.command == "replay":
             from viewer.live.replay import ReplaySource
 
@@ -198,13 +214,15 @@ def main(argv=None) -> int:
                 print(f"error: the recording names no twin file to show it on{where}: give --twin TWIN.yaml",
                       file=sys.stderr)
                 return 1
-            return run_window(_load(args), None, None, args.screenshot, args.seconds, source=source)
+            twin = _load(args)
+            return run_window(twin, None, None, args.screenshot, args.seconds, source=source,
+                              scenario=_scenario(args, twin))
         path = args.twin
         if path.suffix.lower() in SUPPORTED_SUFFIXES:
             twin = twin_from_mesh(path)
         else:
             twin = _load(args)
-        return run_window(twin, args.broker, None, args.screenshot, args.seconds)
+        return run_window(twin, args.broker, None, args.screenshot, args.seconds, scenario=_scenario(args, twin))
     except TwinError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

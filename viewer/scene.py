@@ -100,6 +100,7 @@ class Scene:
         #: labels show the rate and what comes next.
         self.forecasts = None
         self.clock = time.time  #: the time of the data (a replay's, in a replay)
+        self.simulated: set[str] = set()  #: signals a scenario changes: their labels say SIM
         if self.label_layer is not None:
             self.label_layer.obstacles = self._label_obstacles  # labels keep clear of badges and legends
 
@@ -280,6 +281,8 @@ class Scene:
         values = {n: self.twin.converted(index, n, values.get(n)) for n in rule.names}
         worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
         badge = {"stale": " ⚠ stale", "last known": " (last known)", "offline": " ⚠ offline"}.get(worst, "")
+        if not self.simulated.isdisjoint(rule.names):
+            badge += " SIM"
         trends, now = {}, self.clock()
         for n in rule.names:
             f = self.forecasts.latest.get(n) if self.forecasts is not None else None

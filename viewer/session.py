@@ -35,6 +35,8 @@ class Session:
     source : optional
         Where the data comes from instead of the twin's broker: a
         :class:`~viewer.live.replay.ReplaySource`. Its clock is the session's.
+    scenario : Scenario, optional
+        Virtual faults on what is shown (:mod:`viewer.live.faults`); never published.
 
     Raises
     ------
@@ -44,9 +46,9 @@ class Session:
     """
 
     def __init__(self, twin: Twin, plotter: pv.Plotter, broker_url: str | None = None,
-                 password: str | None = None, source=None):
+                 password: str | None = None, source=None, scenario=None):
         self.twin = twin
-        self.ingest = Ingest(twin.signals)
+        self.ingest = Ingest(twin.signals, scenario)
         url = broker_url or twin.broker_url
         # A bare mesh has no signals: nothing to connect to.
         if source is None and self.ingest.topics:
@@ -68,6 +70,8 @@ class Session:
         self.scene = Scene(plotter, twin)
         self.scene.forecasts = self.forecasts  # labels say what comes next
         self.scene.clock = self.clock
+        if self.ingest.faults is not None:
+            self.scene.simulated = self.ingest.faults.acted  # their values are marked
         self.problems: list[str] = []  # what is wrong with the session itself, for a banner
         self._last = time.monotonic()
         self._qualities_at = -1e9
@@ -99,6 +103,9 @@ class Session:
         dt, self._last = now - self._last, now
         notice = self.feed.worker.check() if self.feed else None
         self.problems = [notice] if notice else []
+        if self.ingest.faults is not None:
+            self.problems.append(f"SIMULATED: scenario {self.ingest.faults.scenario.name!r} changes what is shown "
+                                 f"(values marked SIM). The machine is not like this; nothing is published.")
         status = self.status
         link = (status.up, status.since)
         link_changed = link != (self.state.link_up, self.state.link_since)

@@ -27,9 +27,9 @@ class _Watcher:
     """The live path without a window: source -> feed -> state -> alarms, stepped here so
     that every update is seen; ``emit(signal, **fields)`` hears of each change."""
 
-    def __init__(self, twin: Twin, broker_url: str | None, password: str | None, emit: Callable):
+    def __init__(self, twin: Twin, broker_url: str | None, password: str | None, emit: Callable, scenario=None):
         self.twin, self.emit = twin, emit
-        ingest = Ingest(twin.signals)
+        self.ingest = ingest = Ingest(twin.signals, scenario)
         self.state = TwinState.for_twin(twin)
         self.source = MqttSource(broker_url or twin.broker_url, ingest.subscriptions, twin.broker, password)
         self.feed = LiveFeed(self.source, ingest, self.state)
@@ -62,10 +62,12 @@ class _Watcher:
         now = time.time()
         changed = set()
         updated = self.state.qualities(now, {u.signal for u in decoded.updates})
+        ingest_faults = self.ingest.faults
         for u in decoded.updates:
             q = self.qualities[u.signal] = updated[u.signal]
             changed.add(u.signal)
-            self.emit(u.signal, value=u.value, unit=self.twin.signals[u.signal].unit, quality=q)
+            simulated = {"simulated": True} if ingest_faults and u.signal in ingest_faults.acted else {}
+            self.emit(u.signal, value=u.value, unit=self.twin.signals[u.signal].unit, quality=q, **simulated)
         for e in decoded.errors:
             self.emit(e.signal, error=e.reason, quality=self.qualities.get(e.signal, "no data"))
         for name, q in self.state.qualities(now).items():
@@ -81,9 +83,9 @@ class _Watcher:
 
 
 def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seconds: float | None = None,
-          out=sys.stdout, password: str | None = None) -> None:
+          out=sys.stdout, password: str | None = None, scenario=None) -> None:
     """Print every signal update, decode error, quality change, alarm change and
-    connection change.
+    connection change (a value a ``scenario`` changed says ``simulated``).
 
     Parameters
     ----------
@@ -114,7 +116,7 @@ def watch(twin: Twin, broker_url: str | None = None, as_json: bool = False, seco
             print(f"{stamp}  {signal or '-':<{width}}  {value:<16} {text}".rstrip(), file=out)
         out.flush()
 
-    _Watcher(twin, broker_url, password, emit).run(seconds)
+    _Watcher(twin, broker_url, password, emit, scenario).run(seconds)
 
 
 def alarms_now(twin: Twin, broker_url: str | None = None, seconds: float = 3.0,

@@ -52,7 +52,7 @@ class LiveFeed:
 
     def step(self) -> Decoded:
         """Decode what arrived since the last step and apply it to the state; return it."""
-        decoded = self.ingest.decode(self.source.drain(CHUNK), self.source.drain_ordered())
+        decoded = self.ingest.decode(self.source.drain(CHUNK), self.source.drain_ordered(), self.source.now())
         for topic, payload in decoded.commands:  # e.g. a Sparkplug rebirth request
             self.source.publish(topic, payload)
         if decoded.updates or decoded.errors or decoded.availability:

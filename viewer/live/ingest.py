@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from viewer.live.faults import Faults
 from viewer.live.models import Models
 from viewer.live.payload import MAX_PAYLOAD, PayloadError, extract, parse_json, to_number
 from viewer.live.sparkplug import SPB_PREFIX, SparkplugHost, parse_topic
 from viewer.live.updates import Decoded, DecodeError, Update
 from viewer.twin.fields import parse_field_path
 from viewer.twin.loader import Signal
+from viewer.twin.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,13 @@ class Ingest:
     ----------
     signals : dict of str to Signal
         The twin's signals.
+    scenario : Scenario, optional
+        Virtual faults to apply to the decoded values (:mod:`viewer.live.faults`).
     """
 
-    def __init__(self, signals: dict[str, Signal]):
+    def __init__(self, signals: dict[str, Signal], scenario: Scenario | None = None):
         self.signals = signals
+        self.faults = Faults(scenario) if scenario is not None else None  # virtual faults, applied here
         self.by_topic: dict[str, list[_Reader]] = {}
         self.availability: dict[str, list[tuple[str, str, str]]] = {}  # topic -> (signal, online, offline)
         self.by_metric: dict[tuple, list[str]] = {}  # Sparkplug (group, node, device, metric) -> signals
@@ -95,6 +100,8 @@ class Ingest:
                 names = [r.signal.name for r in self.by_topic.get(topic, ())]
                 names += [name for name, _, _ in self.availability.get(topic, ())]
                 out.errors.extend(DecodeError(n, _unexpected(exc), t) for n in names)
+        if self.faults is not None:
+            self.faults.apply(out, now)
         if self.models.defs and out.updates:
             derived, failed = self.models.derive(out.updates, now)
             out.updates += derived

@@ -54,9 +54,10 @@ class MainWindow(QtWidgets.QMainWindow):
     """
 
     def __init__(self, twin: Twin, broker_url: str | None = None, samples: dict[str, Path] | None = None,
-                 workers=(), source=None):
+                 workers=(), source=None, scenario=None):
         super().__init__()
         self.broker_url = broker_url
+        self._scenario = scenario  # virtual faults on the first twin shown (a scenario names its signals)
         self.workers = list(workers)
         self.session: Session | None = None
         self.selected: str | None = None
@@ -213,7 +214,8 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker and source is None \
                 else None
-            session = Session(twin, self.plotter, self.broker_url, password, source)
+            session = Session(twin, self.plotter, self.broker_url, password, source, self._scenario)
+            self._scenario = None
         except (SourceError, CredentialsError) as exc:
             if self.session is None:
                 raise

@@ -263,7 +263,7 @@ class _Checker:
             if part.mesh is None:
                 if part.name not in assembly:
                     self.unknown_part(loc + ("name",), "joint entry", f"unknown part {part.name!r}: not a node "
-                                      f"of a mesh loaded above{_suggest(part.name, assembly.parts)}")
+                                      f"of a mesh loaded above{suggest(part.name, assembly.parts)}")
                 joints[part.name] = part
                 continue
             file = self._mesh_path(part.mesh, loc + ("mesh",))
@@ -272,7 +272,7 @@ class _Checker:
                 continue
             if part.parent is not None and part.parent not in assembly:
                 self.unknown_part(loc + ("parent",), "parent",
-                                  f"unknown parent {part.parent!r}{_suggest(part.parent, assembly.parts)}")
+                                  f"unknown parent {part.parent!r}{suggest(part.parent, assembly.parts)}")
                 self.unloaded.append((loc + ("mesh",), part.mesh))
                 continue
             try:
@@ -377,9 +377,9 @@ class _Checker:
                 self._display_units(loc, b, signals, conversions)
             if self.geometry and b.part not in assembly:
                 self.unknown_part(loc + (b.kind,), "binding",
-                                  f"unknown part {b.part!r}{_suggest(b.part, assembly.parts)}")
+                                  f"unknown part {b.part!r}{suggest(b.part, assembly.parts)}")
             if b.signal is not None and b.signal not in signals:
-                self.error(loc + ("signal",), f"unknown signal {b.signal!r}{_suggest(b.signal, signals)}")
+                self.error(loc + ("signal",), f"unknown signal {b.signal!r}{suggest(b.signal, signals)}")
             if b.kind == "field":
                 self._field(loc, b, signals, conversions)
             if b.kind in ("colour", "field") and not known_colormap(b.cmap):
@@ -393,7 +393,7 @@ class _Checker:
                 for name in names:
                     if name not in signals:
                         self.error(loc + ("text",), f"label text names unknown signal {name!r}"
-                                   f"{_suggest(name, signals)}")
+                                   f"{suggest(name, signals)}")
         return conversions
 
     def _field(self, loc: tuple, b: BindingSpec, signals: dict, conversions: dict) -> None:
@@ -402,7 +402,7 @@ class _Checker:
         for j, sensor in enumerate(b.sensors):
             if sensor.signal not in signals:
                 self.error(loc + ("sensors", j, "signal"), f"unknown signal {sensor.signal!r}"
-                           f"{_suggest(sensor.signal, signals)}")
+                           f"{suggest(sensor.signal, signals)}")
             elif b.unit is not None:
                 try:
                     conversions[(loc[1], sensor.signal)] = conversion(signals[sensor.signal].unit, b.unit)
@@ -489,6 +489,7 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _suggest(name: str, known) -> str:
+def suggest(name: str, known) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``name``, or ""."""
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

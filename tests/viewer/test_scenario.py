@@ -1,0 +1,132 @@
+"""Scenarios: virtual faults on what the viewer shows, never on the machine."""
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import make_test_machine
+from viewer.live.faults import Faults
+from viewer.live.ingest import Ingest
+from viewer.live.updates import Decoded, Update
+from viewer.samples import SAMPLES
+from viewer.state import TwinState
+from viewer.twin.loader import TwinError, load_twin
+from viewer.twin.scenario import load_scenario
+
+TWIN = """\
+twin: Faulted rig
+broker: mqtt://127.0.0.1:1
+parts:
+  - {name: rig, mesh: rig.glb}
+signals:
+  temp: {topic: rig/bearing, field: temperature, unit: °C, stale_after: 5}
+  flow: {topic: rig/flow, unit: m³/h}
+bindings:
+  - {label: bearing, text: "T {temp:.1f} °C"}
+"""
+
+
+@pytest.fixture
+def twin(tmp_path):
+    make_test_machine(tmp_path)
+    (tmp_path / "rig.twin.yaml").write_text(TWIN)
+    return load_twin(tmp_path / "rig.twin.yaml")
+
+
+def _scenario(tmp_path, twin, faults: str):
+    (tmp_path / "s.yaml").write_text(f"scenario: test\nfaults:\n{faults}")
+    return load_scenario(tmp_path / "s.yaml", twin.signals)
+
+
+def _run(faults: Faults, signal: str, values, times, t0=1000.0):
+    """The values shown for ``values`` sent at ``times`` (scenario seconds); None: dropped."""
+    shown = []
+    faults.apply(Decoded(), t0)  # the scenario starts
+    for v, t in zip(values, times):
+        out = Decoded(updates=[Update(signal, v, t0 + t)])
+        faults.apply(out, t0 + t)
+        shown.append(out.updates[0].value if out.updates else None)
+    return shown
+
+
+@pytest.mark.parametrize("fault, expected", [
+    ("{signal: temp, ramp: 6, start: 10}", [50, 50, 50.5, 51.5, 53]),  # 6 per minute from 10 s: 0.1 a second
+    ("{signal: temp, step: 4, start: 10, duration: 15}", [50, 50, 54, 50, 50]),  # back after its window
+    ("{signal: temp, oscillate: {amplitude: 2, period: 20}, start: 10}", [50, 50, 52, 48, 50]),
+    ("{signal: temp, override: 'value + t', start: 10}", [50, 50, 55, 65, 80]),
+    ("{signal: temp, freeze: true, start: 10, duration: 15}", [50, 50, None, 50, 50]),
+])
+def test_each_fault_changes_the_values_as_it_says(twin, tmp_path, fault, expected):
+    faults = Faults(_scenario(tmp_path, twin, f"  - {fault}\n"))
+    assert _run(faults, "temp", [50.0] * 5, [0, 5, 15, 25, 40]) == pytest.approx(expected, abs=1e-9)
+    assert ("temp" in faults.acted) == (expected != [50] * 5)
+
+
+def test_noise_has_the_spread_it_says_and_repeats_with_its_seed(twin, tmp_path):
+    scenario = _scenario(tmp_path, twin, "  - {signal: temp, noise: 2, start: 0}\n")
+    first = _run(Faults(scenario), "temp", [50.0] * 2000, np.arange(2000) * 0.1)
+    assert np.std(first) == pytest.approx(2.0, rel=0.1) and np.mean(first) == pytest.approx(50, abs=0.2)
+    assert _run(Faults(scenario), "temp", [50.0] * 2000, np.arange(2000) * 0.1) == first
+
+
+def test_a_frozen_signal_turns_stale_and_a_dropout_goes_offline_then_back(twin, tmp_path):
+    scenario = _scenario(tmp_path, twin, "  - {signal: temp, freeze: true, start: 10}\n"
+                                         "  - {signal: flow, dropout: true, start: 10, duration: 20}\n")
+    ingest, state = Ingest(twin.signals, scenario), TwinState.for_twin(twin)
+    t0 = 1000.0
+    for t in range(0, 41):
+        state.apply_decoded(ingest.decode({"rig/bearing": (b'{"temperature": 50}', t0 + t, False),
+                                           "rig/flow": (b"120", t0 + t, False)}, now=t0 + t))
+        q = state.qualities(t0 + t)
+        if t == 9:
+            assert q == {"temp": "live", "flow": "live"}
+        if t == 20:
+            assert q == {"temp": "stale", "flow": "offline"}  # no update for 10 s (stale after 5); offline
+    assert state.qualities(t0 + 40) == {"temp": "stale", "flow": "live"}  # the dropout is over
+    assert ingest.faults.acted == {"temp", "flow"}
+
+
+def test_a_scenario_s_mistakes_are_load_errors_with_lines(twin, tmp_path):
+    with pytest.raises(TwinError) as err:
+        _scenario(tmp_path, twin, "  - {signal: tmp, ramp: 1}\n"
+                                  "  - {signal: flow, override: 'import os'}\n")
+    assert [str(p).split(":", 1)[1] for p in err.value.problems] == [
+        "3: unknown signal 'tmp' (did you mean 'temp'?)", "4: override: cannot parse expression 'import os': invalid syntax"]
+    with pytest.raises(TwinError) as err:
+        _scenario(tmp_path, twin, "  - {signal: temp, ramp: 1}\n  - {signal: temp, ramp: 1, step: 2}\n")
+    assert ":4: faults item 2: a fault needs exactly one of" in str(err.value)
+
+
+def test_the_demo_s_scenarios_load_and_touch_what_they_name():
+    pump = load_twin(SAMPLES["pump"], geometry=False)
+    folder = SAMPLES["pump"].parent / "scenarios"
+    names = sorted(p.stem for p in folder.glob("*.yaml"))
+    assert names == ["bearing_overheating", "cavitation", "sensor_failure"]
+    kinds = {f.kind for name in names for f in load_scenario(folder / f"{name}.yaml", pump.signals).spec.faults}
+    assert {"ramp", "step", "oscillate", "noise", "freeze", "dropout", "override"} <= kinds
+
+
+def test_watch_marks_what_a_scenario_changed_and_nothing_is_published(twin, tmp_path, mosquitto, publisher):
+    (tmp_path / "s.yaml").write_text("scenario: hot\nfaults:\n  - {signal: temp, step: 30}\n")
+    seen = []
+    publisher.client.subscribe("#")
+    publisher.client.on_message = lambda client, userdata, message: seen.append(message.topic)
+    proc = subprocess.Popen([sys.executable, "-m", "viewer.cli", "watch", str(twin.path), "--broker", mosquitto,
+                             "--json", "--seconds", "3", "--scenario", str(tmp_path / "s.yaml")],
+                            stdout=subprocess.PIPE, text=True)
+    lines = []
+    with proc:
+        while not any(line.get("connection", "").startswith("live") for line in lines):
+            lines.append(json.loads(proc.stdout.readline()))
+        time.sleep(0.3)
+        publisher.send("rig/bearing", {"temperature": 50})
+        publisher.send("rig/flow", "120")
+        lines += [json.loads(line) for line in proc.stdout]
+    values = {line["signal"]: line for line in lines if "value" in line}
+    assert values["temp"]["value"] == 80 and values["temp"]["simulated"] is True
+    assert values["flow"]["value"] == 120 and "simulated" not in values["flow"]
+    assert sorted(set(seen)) == ["rig/bearing", "rig/flow"]  # only what the test published: the viewer sent nothing
