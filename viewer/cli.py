@@ -1,4 +1,4 @@
-"""The ``twinview`` command: demo, open, replay, check, watch, alarms, record, render."""
+"""The ``twinview`` command: demo, open, replay, check, watch, alarms, record, test-scenario, render."""
 
 from __future__ import annotations
 
@@ -84,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_scenario(replay)
     _add_screenshot(replay)
 
+    trial = sub.add_parser("test-scenario", help="run a scenario on the twin's simulator and models faster than "
+                                                 "real time, no window: when each alarm and prediction comes")
+    trial.add_argument("twin", type=Path)
+    trial.add_argument("--scenario", type=Path, help="the virtual faults (default: none, the twin as simulated)")
+    trial.add_argument("--until", type=_duration, default=3600.0, help="simulated time: 8h, 45m, 600s (default 1h)")
+    trial.add_argument("-o", "--output", type=Path, help="also write OUTPUT.json and OUTPUT.html (with trends)")
+    trial.add_argument("--allow-outside", action="store_true")
+
     render = sub.add_parser("render", help="render a twin with live values to a PNG, no display needed")
     render.add_argument("twin", type=Path)
     render.add_argument("-o", "--output", required=True, type=Path)
@@ -102,6 +110,18 @@ def _speed(text: str) -> float:
     if speed not in SPEEDS:
         raise argparse.ArgumentTypeError(f"speed must be one of {', '.join(f'{s:g}' for s in SPEEDS[:-1])} or max")
     return speed
+
+
+def _duration(text: str) -> float:
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    number, unit = (text[:-1], units[text[-1]]) if text[-1:] in units else (text, 1.0)
+    try:
+        seconds = float(number) * unit
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 30 * 86400:
+        raise argparse.ArgumentTypeError(f"a time such as 8h, 45m or 600s (at most 30 days), not {text!r}")
+    return seconds
 
 
 def _add_scenario(parser) -> None:
@@ -184,6 +204,21 @@ def main(argv=None) -> int:
             except RecordingError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
+        if args.command == "test-scenario":
+            import json
+
+            from viewer.virtual_test import html, run_scenario
+
+            twin = _load(args, geometry=False)
+            report = run_scenario(twin, _scenario(args, twin), args.until)
+            text = json.dumps(report.as_dict(), ensure_ascii=False)
+            if args.output is not None:
+                args.output.with_suffix(".json").write_text(text)
+                args.output.with_suffix(".html").write_text(html(report))
+                print(f"wrote {args.output.with_suffix('.json')} and {args.output.with_suffix('.html')}", file=sys.stderr)
+            summary = {k: v for k, v in report.as_dict().items() if k != "traces"}
+            print(json.dumps(summary, ensure_ascii=False, indent=1))
+            return 0
         if args.command == "render":
             from viewer.render import render_twin
 

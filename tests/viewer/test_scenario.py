@@ -130,3 +130,52 @@ def test_watch_marks_what_a_scenario_changed_and_nothing_is_published(twin, tmp_
     assert values["temp"]["value"] == 80 and values["temp"]["simulated"] is True
     assert values["flow"]["value"] == 120 and "simulated" not in values["flow"]
     assert sorted(set(seen)) == ["rig/bearing", "rig/flow"]  # only what the test published: the viewer sent nothing
+
+
+VIRTUAL = """\
+twin: Virtual rig
+parts:
+  - {name: rig, mesh: rig.glb}
+signals:
+  temp: {topic: rig/bearing, field: temperature, unit: °C, limits: {warn_high: 60, alarm_high: 70}}
+simulate:
+  - topic: rig/bearing
+    fields: {temperature: "50 + noise(0.2)"}
+    period: 1.0
+"""
+
+
+def test_a_virtual_test_reports_alarms_and_predictions_when_the_scenario_s_ramp_implies(tmp_path):
+    from viewer.virtual_test import run_scenario
+
+    make_test_machine(tmp_path)
+    (tmp_path / "v.twin.yaml").write_text(VIRTUAL)
+    twin = load_twin(tmp_path / "v.twin.yaml", geometry=False)
+    scenario = _scenario(tmp_path, twin, "  - {signal: temp, ramp: 2, start: 0}\n")
+    report = run_scenario(twin, scenario, until_s=3600)
+    # 50 °C (and noise of 0.2) + 2 °C a minute: the warning limit (60) at 300 s, the alarm limit (70) at 600 s
+    raised = {(a["alarm"], a["severity"]): a["t_s"] for a in report.alarms}
+    assert abs(raised[("raised", "warning")] - 300) <= 8 and abs(raised[("escalated", "alarm")] - 600) <= 8
+    assert {c["limit"]: abs(c["t_s"] - 300 * (c["level"] - 50) / 10) <= 8 for c in report.crossings} == {
+        "warn_high": True, "alarm_high": True}
+    first = {p["limit"]: p for p in report.predictions}
+    for limit, when in (("warn_high", 300), ("alarm_high", 600)):  # foreseen before, within 10 % of the time to it
+        p = first[limit]
+        assert p["t_s"] < when and abs(p["t_s"] + p["in_s"] - when) <= 0.1 * (when - p["t_s"]), p
+    assert report.speedup > 100  # an hour in well under 36 s
+
+
+def test_the_test_scenario_command_writes_json_and_a_summary_with_trends(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "viewer.cli", "test-scenario", str(SAMPLES["pump"]), "--scenario",
+                             str(SAMPLES["pump"].parent / "scenarios" / "bearing_overheating.yaml"), "--until", "20m",
+                             "-o", str(tmp_path / "bearing")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["scenario"] == "DE bearing overheating" and summary["simulated_s"] == 1200
+    first = min(summary["alarms"], key=lambda a: a["t_s"])
+    assert first["signal"] == "bearing_de_excess"  # the model's residual sees it first
+    report = json.loads((tmp_path / "bearing.json").read_text())
+    assert len(report["traces"]["bearing_de_temp"]["t"]) == 121
+    page = (tmp_path / "bearing.html").read_text()
+    assert "SIMULATED" in page and page.count("<polyline") == len(report["traces"])
+    assert "DE bearing overheating on Pump skid P-101" in page

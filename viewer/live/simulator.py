@@ -85,6 +85,17 @@ class Simulator:
             set_path(document, keys, round(expr({"t": t}), 4))
         return json.dumps(document).encode()
 
+    def payloads(self, t: float) -> dict[str, bytes]:
+        """Every simulated topic's payload at simulated time ``t`` (a topic whose expressions
+        fail there is left out), without a broker: for running a twin faster than real time."""
+        out = {}
+        for topic, _, exprs in self._jobs:
+            try:
+                out[topic] = self.payload(exprs, t)
+            except (ArithmeticError, ValueError):
+                pass
+        return out
+
     def _step(self) -> float:
         """Publish the topics that are due; return the time until the next one is."""
         now = time.monotonic() - self._start
