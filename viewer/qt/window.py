@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,13 @@ from meshes import SUPPORTED_SUFFIXES
 from overlays.preview import Coarse, PreviewLayer
 from viewer.live.mqtt import CredentialsError, MqttSource, SourceError, password_for
 from viewer.qt.alarm_list import AlarmList
+from viewer.qt.dialogs import ask_password
 from viewer.qt.flight import CameraFlight
 from viewer.qt import layout as window_layout
 from viewer.qt.formatting import label_formats
 from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
+from viewer.qt.recording import RecordControl, open_recording_dialog
 from viewer.qt.replay_bar import ReplayBar
 from viewer.qt.settings import flag, settings
 from viewer.qt.status import StatusBar
@@ -138,6 +141,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.finished.connect(self._end_preview)
         self.loader.loaded.connect(self.show_twin)
         self.loader.failed.connect(self._open_failed)
+        self._next_source = None  # a recording opened: played on the twin the loader brings
         self.loader.dialog.canceled.connect(self._end_preview)  # at once: the load may take a moment to stop
 
         self.replay_bar = ReplayBar(self)  # shown while a recording plays
@@ -166,6 +170,10 @@ class MainWindow(QtWidgets.QMainWindow):
         bar.setObjectName("view-toolbar")
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Open twin or mesh…", self.open_dialog, QtGui.QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open &recording…", lambda: open_recording_dialog(self))
+        self.recording = RecordControl(self, self)  # File > Record and the toolbar's button
+        file_menu.addAction(self.recording.action)
+        bar.addAction(self.recording.action)
         if samples:
             sample_menu = file_menu.addMenu("Open &sample")
             for name, path in samples.items():
@@ -211,9 +219,11 @@ class MainWindow(QtWidgets.QMainWindow):
         file that is not PEM, say), the window says why and keeps what it showed.
         """
         self._end_preview(render=False)
+        source, self._next_source = source or self._next_source, None
         try:
-            password = password_for(twin.broker, lambda: self._ask_password(twin)) if twin.broker and source is None \
-                else None
+            password = password_for(twin.broker, partial(ask_password, self, self.broker_url or twin.broker.url,
+                                                         twin.broker.username, self._passwords)) \
+                if twin.broker and source is None else None
             session = Session(twin, self.plotter, self.broker_url, password, source, self._scenario)
             self._scenario = None
         except (SourceError, CredentialsError) as exc:
@@ -234,6 +244,7 @@ class MainWindow(QtWidgets.QMainWindow):
             else:
                 self.topics.stop()
             self.replay_bar.set_source(self.session.source)
+            self.recording.set_session(session)
             self.tree.set_assembly(twin.assembly, {b.part for b in twin.bindings})
             self.details.set_session(session)
             self.details.show_part(None, [], {})
@@ -254,6 +265,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _open_failed(self, title: str, text: str) -> None:
         self._end_preview()  # the twin as it was, before the message waits for the user
+        if self._next_source is not None:  # its recording is not played
+            self._next_source.stop()
+            self._next_source = None
         QtWidgets.QMessageBox.warning(self, title, text)
 
     def _show_preview(self, model: Coarse) -> None:
@@ -281,17 +295,6 @@ class MainWindow(QtWidgets.QMainWindow):
             if render:
                 self.plotter.render()
 
-    def _ask_password(self, twin: Twin) -> str | None:
-        """Ask once per broker and user; kept in memory only, never logged or written."""
-        key = (self.broker_url or twin.broker.url, twin.broker.username)
-        if key not in self._passwords:
-            text, ok = QtWidgets.QInputDialog.getText(
-                self, "Broker login", f"Password of {key[1]} on {key[0]}:", QtWidgets.QLineEdit.EchoMode.Password)
-            if not ok or not text:
-                return None  # asked again next time, not remembered as empty
-            self._passwords[key] = text
-        return self._passwords[key]
-
     # -- the frame ------------------------------------------------------------------
 
     def tick(self) -> None:
@@ -312,6 +315,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if self.trends.isVisible():
                 self.trends.panel.refresh()
             self.replay_bar.refresh()
+            self.recording.refresh()
             self.topics.refresh()
         if self._frame % CLOCK_EVERY == 0:
             self.alarm_list.tick()
@@ -485,6 +489,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.close()
         self.timer.stop()
         self.topics.stop()
+        self.recording.stop()
         if self.session is not None:
             self.session.close()
         self.plotter.close()

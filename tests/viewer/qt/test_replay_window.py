@@ -68,3 +68,33 @@ def test_a_recording_plays_through_the_window_as_live_data_would(qtbot, tmp_path
         assert win.session.scene.parts.colour_of("bearing").tolist() == ColourRule("inferno", 20, 100).rgb(98.5).tolist()
     finally:
         win.close()
+
+
+def test_the_record_button_records_what_the_window_receives_and_a_recording_opens_from_the_file_menu(
+        qtbot, tmp_path, mosquitto, publisher):
+    from tests.viewer.qt.test_alarm_list import open_window
+    from viewer.live.replay import read_recording
+
+    make_test_machine(tmp_path)
+    (tmp_path / "rig.twin.yaml").write_text(TWIN)
+    win = open_window(qtbot, tmp_path / "rig.twin.yaml", mosquitto)
+    try:
+        control = win.recording
+        assert control.action.isEnabled() and control.action.text() == "● Record"
+        assert control.start(tmp_path / "shift.mcap")
+        for i in range(20):
+            publisher.send("rig/bearing", {"temperature": 50 + i})
+        qtbot.waitUntil(lambda: win.session.state.values()["temp"] == 69, timeout=5000)
+        qtbot.waitUntil(lambda: control.action.text().startswith("■ Stop 0:0"), timeout=3000)
+        assert control.stop() == tmp_path / "shift.mcap" and control.action.text() == "● Record"
+        info, messages = read_recording(tmp_path / "shift.mcap")
+        assert [m.payload for m in messages][-20:] == [b'{"temperature": %d}' % (50 + i) for i in range(20)]
+        assert info.complete and info.twin == str((tmp_path / "rig.twin.yaml").resolve())
+
+        from viewer.qt.recording import open_recording
+        open_recording(win, tmp_path / "shift.mcap")  # File > Open recording, without its dialog
+        qtbot.waitUntil(lambda: win.session.status.state == "replay", timeout=10000)
+        assert win.replay_bar.isVisible() and not win.recording.action.isEnabled()  # a replay is not recorded again
+        qtbot.waitUntil(lambda: win.session.state.values()["temp"] == 69, timeout=10000)
+    finally:
+        win.close()
