@@ -1,4 +1,4 @@
-"""The ``twinview`` command: demo, open, replay, check, watch, alarms, record, test-scenario, render."""
+"""The ``twinview`` command: demo, open, replay, check, watch, alarms, record, simulate, test-scenario, render."""
 
 from __future__ import annotations
 
@@ -83,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--allow-outside", action="store_true")
     _add_scenario(replay)
     _add_screenshot(replay)
+
+    simulate = sub.add_parser("simulate", help="publish a twin's simulate section to a broker you name, or to a "
+                                                "private one started here (never the twin's own by default)")
+    simulate.add_argument("twin", type=Path)
+    simulate.add_argument("--broker", help="where to publish (default: a private broker, its URL printed)")
+    simulate.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second (default 1)")
+    simulate.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl+C)")
+    simulate.add_argument("--allow-outside", action="store_true")
 
     trial = sub.add_parser("test-scenario", help="run a scenario on the twin's simulator and models faster than "
                                                  "real time, no window: when each alarm and prediction comes")
@@ -204,6 +212,10 @@ def main(argv=None) -> int:
             except RecordingError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
+        if args.command == "simulate":
+            from viewer.simulate import simulate
+
+            return simulate(_load(args, geometry=False), args.broker, args.speed, args.seconds)
         if args.command == "test-scenario":
             import json
 

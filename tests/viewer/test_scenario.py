@@ -179,3 +179,18 @@ def test_the_test_scenario_command_writes_json_and_a_summary_with_trends(tmp_pat
     page = (tmp_path / "bearing.html").read_text()
     assert "SIMULATED" in page and page.count("<polyline") == len(report["traces"])
     assert "DE bearing overheating on Pump skid P-101" in page
+
+
+def test_simulate_publishes_any_twin_s_simulator_to_the_broker_named(tmp_path, mosquitto, publisher):
+    make_test_machine(tmp_path)
+    (tmp_path / "v.twin.yaml").write_text(VIRTUAL)
+    heard = []
+    publisher.client.subscribe("rig/#")
+    publisher.client.on_message = lambda client, userdata, message: heard.append((message.topic, message.payload))
+    result = subprocess.run([sys.executable, "-m", "viewer.cli", "simulate", str(tmp_path / "v.twin.yaml"),
+                             "--broker", mosquitto, "--seconds", "2.5", "--speed", "10"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"simulating Virtual rig on {mosquitto} at 10x" in result.stderr
+    assert len(heard) >= 2 and all(topic == "rig/bearing" for topic, _ in heard)
+    assert 49 < json.loads(heard[-1][1])["temperature"] < 51
