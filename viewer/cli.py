@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--broker", help="override the twin's broker")
     _add_protocol(record)
     record.add_argument("--allow-outside", action="store_true")
+    record.add_argument("--scenario", type=Path, help="attach a scenario: the replay applies it (a trainer's "
+                                                      "session); the recording itself is what arrived")
 
     replay = sub.add_parser("replay", help="play a recording back in the window, through the live path")
     replay.add_argument("recording", type=Path, help="an .mcap file (twinview record, or another tool's)")
@@ -208,7 +210,9 @@ def main(argv=None) -> int:
 
             twin = _load(args, geometry=False)
             try:
-                return record(twin, args.output, args.broker, args.duration, password_for(twin.broker))
+                _scenario(args, twin)  # checked before anything is recorded
+                return record(twin, args.output, args.broker, args.duration, password_for(twin.broker),
+                              scenario=args.scenario)
             except RecordingError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
@@ -262,8 +266,13 @@ def main(argv=None) -> int:
                       file=sys.stderr)
                 return 1
             twin = _load(args)
-            return run_window(twin, None, None, args.screenshot, args.seconds, source=source,
-                              scenario=_scenario(args, twin))
+            scenario = _scenario(args, twin)
+            if scenario is None and source.info.scenario is not None:  # the one the session was prepared with
+                from viewer.twin.scenario import load_scenario
+
+                name, text = source.info.scenario
+                scenario = load_scenario(f"{args.recording}:{name}", twin.signals, text.decode())
+            return run_window(twin, None, None, args.screenshot, args.seconds, source=source, scenario=scenario)
         path = args.twin
         if path.suffix.lower() in SUPPORTED_SUFFIXES:
             twin = twin_from_mesh(path)

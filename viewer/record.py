@@ -14,15 +14,16 @@ STATUS_S = 1.0  # how often the progress line is written
 
 
 def record(twin: Twin, output, broker_url: str | None = None, duration: float | None = None,
-           password: str | None = None, out=sys.stderr) -> int:
-    """Record until ``duration`` seconds have passed (None: until interrupted).
+           password: str | None = None, out=sys.stderr, scenario=None) -> int:
+    """Record until ``duration`` seconds have passed (None: until interrupted); a
+    ``scenario`` (path, checked) is attached, for the replay to apply.
 
     Returns the exit status: 0, or 1 when the recording stopped on its own (the reason
     is printed).
     """
     url = broker_url or twin.broker_url
     subscriptions = Ingest(twin.signals).subscriptions
-    recorder = Recorder(output, url, subscriptions, twin.path)  # RecordingError: nothing to undo yet
+    recorder = Recorder(output, url, subscriptions, twin.path, scenario)  # RecordingError: nothing to undo yet
     source = MqttSource(url, subscriptions, twin.broker, password)
     source.tap = recorder.add
     source.start()

@@ -120,3 +120,26 @@ def test_a_file_that_is_no_recording_says_so(tmp_path):
     (tmp_path / "notes.mcap").write_text("not a recording at all")
     with pytest.raises(RecordingReadError, match="is not an MCAP recording"):
         read_recording(tmp_path / "notes.mcap")
+
+
+def test_a_trainer_s_scenario_travels_with_the_recording(twin, tmp_path, mosquitto):
+    from viewer.live.recorder import Recorder
+    from viewer.twin.loader import load_twin
+    from viewer.twin.scenario import load_scenario
+
+    (tmp_path / "hot.yaml").write_text("scenario: Hot bearing\nfaults:\n  - {signal: temp, ramp: 2}\n")
+    recorder = Recorder(tmp_path / "training.mcap", mosquitto, {"rig/#": 0}, twin, tmp_path / "hot.yaml")
+    recorder.add([("rig/bearing", b'{"temperature": 50}', False)], time.time())
+    recorder.stop()
+    info, messages = read_recording(tmp_path / "training.mcap")
+    assert [m.payload for m in messages] == [b'{"temperature": 50}']
+    name, text = info.scenario
+    scenario = load_scenario(f"training.mcap:{name}", load_twin(twin, geometry=False).signals, text.decode())
+    assert scenario.name == "Hot bearing" and scenario.spec.faults[0].ramp == 2
+
+    (tmp_path / "bad.yaml").write_text("scenario: Bad\nfaults:\n  - {signal: tmep, ramp: 2}\n")
+    result = subprocess.run([sys.executable, "-m", "viewer.cli", "record", str(twin), "-o", str(tmp_path / "x.mcap"),
+                             "--broker", mosquitto, "--duration", "1", "--scenario", str(tmp_path / "bad.yaml")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and f"{tmp_path / 'bad.yaml'}:3: unknown signal 'tmep'" in result.stderr
+    assert not (tmp_path / "x.mcap").exists()  # nothing recorded with a scenario that cannot apply

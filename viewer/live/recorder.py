@@ -31,6 +31,7 @@ from viewer.live.worker import Worker
 FLUSH_S = 0.5  # a chunk is closed and synced to disk at least this often
 MAX_QUEUED = 200_000  # messages waiting for the writer; beyond, the newest are counted as lost
 PROFILE = "twinview-mqtt"
+SCENARIO_MEDIA_TYPE = "application/x-twinview-scenario+yaml"  # a scenario attached to a recording
 
 
 class RecordingError(Exception):
@@ -50,6 +51,8 @@ class Recorder:
         Topic filter -> QoS subscribed with, kept in the metadata.
     twin : Path, optional
         The twin file: its text is attached, its path kept in the metadata.
+    scenario : Path, optional
+        A scenario to replay the recording with: attached (a trainer prepares a session).
 
     Raises
     ------
@@ -57,7 +60,8 @@ class Recorder:
         If the file cannot be created.
     """
 
-    def __init__(self, path, broker: str, subscriptions: dict[str, int], twin: Path | None = None):
+    def __init__(self, path, broker: str, subscriptions: dict[str, int], twin: Path | None = None,
+                 scenario: Path | None = None):
         self.path = Path(path)
         self.messages = 0  # written
         self.lost = 0  # not written: the queue was full
@@ -82,6 +86,9 @@ class Recorder:
         if twin is not None:
             self._writer.add_attachment(int(self.started * 1e9), int(self.started * 1e9), twin.name,
                                         "application/yaml", twin.read_bytes())
+        if scenario is not None:
+            self._writer.add_attachment(int(self.started * 1e9), int(self.started * 1e9), scenario.name,
+                                        SCENARIO_MEDIA_TYPE, scenario.read_bytes())
         self._sync()
         self.worker = Worker("recorder", self._step, 0.1)
 

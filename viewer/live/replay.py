@@ -21,6 +21,7 @@ from mcap.records import Attachment, Channel, DataEnd, Message, Metadata
 from mcap.stream_reader import StreamReader
 
 from viewer.live.inbox import Inbox
+from viewer.live.recorder import SCENARIO_MEDIA_TYPE
 from viewer.live.mqtt import ConnectionStatus
 from viewer.live.worker import Worker
 
@@ -42,6 +43,7 @@ class RecordingInfo:
     broker: str = ""
     twin: str = ""  # the twin file's path when it was recorded
     twin_text: bytes | None = None  # the twin file itself, as recorded
+    scenario: tuple[str, bytes] | None = None  # (name, text) of a scenario recorded to replay with
     started: str = ""
     metadata: dict[str, dict[str, str]] = field(default_factory=dict)
     complete: bool = False  # it ended with its summary: nothing was cut off
@@ -125,6 +127,8 @@ def _records(stream, info: RecordingInfo) -> Iterator[RecordedMessage]:
                     info.started = record.metadata.get("started", "")
             elif isinstance(record, Attachment) and record.media_type == "application/yaml" and info.twin_text is None:
                 info.twin_text = record.data
+            elif isinstance(record, Attachment) and record.media_type == SCENARIO_MEDIA_TYPE:
+                info.scenario = (record.name, record.data)
             elif isinstance(record, DataEnd):
                 info.complete = True
     except Exception as exc:  # a record cut short fails in the reader's struct, zstd or MCAP checks alike

@@ -89,8 +89,9 @@ class Scenario:
     overrides: dict[int, Expression]
 
 
-def load_scenario(path, signals) -> Scenario:
-    """Load and check a scenario for a twin with ``signals`` (name -> Signal).
+def load_scenario(path, signals, text: str | None = None) -> Scenario:
+    """Load and check a scenario for a twin with ``signals`` (name -> Signal); ``text``
+    is the file's content when it does not come from ``path`` (a recording's copy).
 
     Raises
     ------
@@ -99,7 +100,7 @@ def load_scenario(path, signals) -> Scenario:
     """
     path, label = Path(path), str(path)
     try:
-        data, lines = load_with_lines(read_limited(path))
+        data, lines = load_with_lines(read_limited(path) if text is None else text)
     except YamlLimitError as exc:
         raise TwinError([Problem(label, exc.line, str(exc))]) from None
     except (OSError, UnicodeDecodeError) as exc:
