@@ -18,6 +18,7 @@ outcome of an alarm rationalisation.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections import deque
@@ -93,6 +94,14 @@ class AlarmBook:
     specs : mapping of str to AlarmSpec
         Signal name -> what raises its alarm. Other signals are ignored.
     """
+
+    def __deepcopy__(self, memo):
+        """A copy with a lock of its own (a replay's snapshot)."""
+        with self._lock:
+            new = copy.copy(self)
+            new.__dict__.update({k: copy.deepcopy(v, memo) for k, v in self.__dict__.items() if k != "_lock"})
+        new._lock = threading.Lock()
+        return new
 
     def __init__(self, specs):
         self._lock = threading.Lock()

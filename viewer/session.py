@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import getpass
 import time
 
@@ -9,13 +10,17 @@ import pyvista as pv
 
 from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
+from viewer.live.inbox import ORDERED_PREFIX
 from viewer.live.mqtt import ConnectionStatus, MqttSource
+from viewer.live.replay import ReplaySource
 from viewer.alarm_types import AlarmState
 from viewer.scene import Scene
 from viewer.state import TwinAlarms, TwinForecasts, TwinState
 from viewer.twin.loader import Twin
 
 QUALITY_PERIOD_S = 0.25
+SNAPSHOT_S = 60.0  # a replay keeps a copy of its state every minute of recorded time, to seek back from
+MAX_SNAPSHOTS = 200
 FORECASTS_PER_TICK = 1  # fits per frame at most: a twin of many limits spreads them over frames
 
 
@@ -80,6 +85,11 @@ class Session:
         self._undrawn_names: set[str] = set()
         self._undrawn_alarms: set[str] = set()
         self._undrawn_qualities = False
+        # a replay: copies of the pure parts every SNAPSHOT_S of recorded time, to seek back from
+        self._snapshots: list[tuple[float, tuple]] = []
+        self._snapshotting = False
+        if isinstance(source, ReplaySource):
+            self._snapshots.append((source.released_until, self._pure_copy()))
 
     def start(self) -> None:
         """Start receiving (returns at once)."""
@@ -110,6 +120,8 @@ class Session:
         link = (status.up, status.since)
         link_changed = link != (self.state.link_up, self.state.link_since)
         self.state.set_link(*link)
+        if self._snapshots and not self._snapshotting:
+            self._snapshot_if_due()
         dirty = self.feed.take() if self.feed else set()
         if link_changed or now - self._qualities_at >= QUALITY_PERIOD_S:
             # Quality changes with time alone (stale) and with the connection, so all of it
@@ -143,6 +155,74 @@ class Session:
         qualities = self._qualities if qualities is not None or self._undrawn_qualities else None
         self._undrawn_names, self._undrawn_alarms, self._undrawn_qualities = set(), set(), False
         return self.scene.sync(values, dirty, dt, qualities=qualities) or bool(looks)
+
+    # -- replay: snapshots and seeking ---------------------------------------------------
+
+    def _pure_copy(self) -> tuple:
+        """Copies of what the data made: state, decoding (models, faults), alarms, forecasts.
+        The twin's configuration is shared, not copied."""
+        shared = {id(s): s for s in self.twin.signals.values()} | {id(self.twin.signals): self.twin.signals}
+        if self.ingest.faults is not None:
+            shared[id(self.ingest.faults.scenario)] = self.ingest.faults.scenario
+        return copy.deepcopy((self.state, self.ingest, self.alarms, self.forecasts), shared)
+
+    def _snapshot_if_due(self) -> None:
+        """Every SNAPSHOT_S of recorded time, with the replay and the feed held for a moment
+        so that the copy holds exactly the messages up to a time."""
+        source = self.source
+        if source.released_until < self._snapshots[-1][0] + SNAPSHOT_S:
+            return
+        source.worker.stop()
+        self.feed.worker.stop()
+        self.feed.step()  # what was released, applied
+        while source.pending():
+            self.feed.step()
+        self._snapshotting = True
+        try:
+            self.tick(draw=False)  # and taken into the alarms and qualities
+        finally:
+            self._snapshotting = False
+        self._snapshots.append((source.released_until, self._pure_copy()))
+        if len(self._snapshots) > MAX_SNAPSHOTS:  # a long recording: every other one goes
+            self._snapshots = self._snapshots[:1] + self._snapshots[2::2] + self._snapshots[-1:]
+        source.worker.start()
+        self.feed.worker.start()
+
+    def seek(self, t: float) -> None:
+        """Show a replay as it was at ``t`` (the recording's time): from the latest snapshot
+        before it, every message after the snapshot up to ``t`` applied in order, then the
+        replay goes on from there, paused or playing as it was."""
+        source = self.source
+        t = max(t, source.start_time) if source.end_time is None else min(max(t, source.start_time), source.end_time)
+        source.worker.stop()
+        self.feed.worker.stop()
+        at, snapshot = max((s for s in self._snapshots if s[0] <= t), key=lambda s: s[0])
+        keep, self._snapshots = self._snapshots, []
+        state, ingest, alarms, forecasts = self._restore(snapshot)
+        self._snapshots = [s for s in keep if s[0] <= at]  # those after are rebuilt as it plays again
+        source.rewind(at)
+        for m in source.take_until(t):
+            latest, ordered = ({}, [(m.topic, m.payload, m.time)]) if m.topic.startswith(ORDERED_PREFIX) else (
+                {m.topic: (m.payload, m.time, m.retained)}, ())
+            dirty = state.apply_decoded(ingest.decode(latest, ordered, now=m.time))
+            alarms.update(dirty, state.values(), state.qualities(m.time, dirty), m.time)
+        forecasts.update(state, state.qualities(t), t)
+        alarms.book.drain_events()  # the lists are rebuilt from the book, not from its events
+        self.state, self.ingest, self.alarms, self.forecasts = state, ingest, alarms, forecasts
+        self.feed = LiveFeed(source, ingest, state)
+        self.scene.forecasts = forecasts
+        self.scene.simulated = ingest.faults.acted if ingest.faults is not None else set()
+        self._qualities, self._qualities_at = {}, -1e9  # all looked at again
+        self._undrawn_names |= set(self.twin.signals)
+        self._alarms_owed |= set(alarms.defs)
+        self.feed.start()
+
+    def _restore(self, snapshot: tuple) -> tuple:
+        shared = {id(s): s for s in self.twin.signals.values()} | {id(self.twin.signals): self.twin.signals}
+        faults = snapshot[1].faults
+        if faults is not None:
+            shared[id(faults.scenario)] = faults.scenario
+        return copy.deepcopy(snapshot, shared)  # a copy: the snapshot stays for the next seek
 
     def refresh_alarms(self, ids=None) -> None:
         """Redraw the parts of alarms ``ids`` (default: all) at the next tick: after an

@@ -82,6 +82,14 @@ class TwinState:
         self.link_up, self.link_since = True, None
         self.inputs = inputs or {}  # model signal -> the signals it is computed from
 
+    def __deepcopy__(self, memo):
+        """A copy with a lock of its own (a replay's snapshot)."""
+        with self.lock:
+            new = copy.copy(self)
+            new.__dict__.update({k: copy.deepcopy(v, memo) for k, v in self.__dict__.items() if k != "lock"})
+        new.lock = threading.Lock()
+        return new
+
     @classmethod
     def for_twin(cls, twin) -> TwinState:
         """The state of a loaded twin's signals (a :class:`~viewer.twin.loader.Twin`)."""

@@ -139,3 +139,58 @@ def test_a_replay_never_publishes(twin, tmp_path, mosquitto, publisher):
     time.sleep(0.3)
     source.stop()
     assert received == [] and source.status.up and source.url == "recording s.mcap"
+
+
+def test_seeking_back_gives_the_state_that_playing_up_to_that_time_gives(twin, tmp_path):
+    """Played to the end, back to 150 s (from the snapshot of 120 s, not from the start),
+    on to 250 s: values, qualities, history and alarms as a replay played straight to 250 s."""
+    import pyvista as pv
+
+    from viewer.session import Session
+
+    t0 = 1_700_000_000.0
+
+    def messages(until):
+        return [(topic, payload, t0 + i) for i in range(until)
+                for topic, payload in (("rig/bearing", b'{"temperature": %.1f}' % (40 + 0.2 * i)),
+                                       ("rig/arm/angle", b"%d" % i))]
+
+    whole = _synthetic(tmp_path / "s.mcap", twin, messages(400))
+    part = _synthetic(tmp_path / "p.mcap", twin, messages(251))  # the same, up to 250 s
+
+    def play_to_the_end(recording):
+        plotter = pv.Plotter(off_screen=True, window_size=(200, 150))
+        s = Session(twin, plotter, source=ReplaySource(recording, speed=float("inf")))
+        s.start()
+        while not s.source.ended or s.source.pending():
+            s.tick()
+            time.sleep(0.005)
+        s.tick()
+        return plotter, s
+
+    def state_of(s):
+        history = s.state.history("temp")
+        alarms = {a.signal: (str(a.state), a.raised_at) for a in s.alarms.book.active()}
+        return dict(s.state.values()), s.state.qualities(t0 + 250), list(history.t), list(history.value), alarms
+
+    plotter, seeker = play_to_the_end(whole)
+    try:
+        times = [at - t0 for at, _ in seeker._snapshots]
+        assert times[0] < 0 and len(times) >= 5 and all(60 <= b - a < 63 for a, b in zip(times[1:], times[2:]))
+        seeker.source.pause()
+        seeker.seek(t0 + 150)
+        assert seeker.state.values()["temp"] == pytest.approx(40 + 0.2 * 150)
+        seeker.seek(t0 + 250)  # forward again, from where it was
+        seeker.tick()
+        sought = state_of(seeker)
+    finally:
+        seeker.close()
+        plotter.close()
+    plotter, player = play_to_the_end(part)  # played straight through the live path
+    try:
+        played = state_of(player)
+    finally:
+        player.close()
+        plotter.close()
+    assert sought == played
+    assert sought[0]["temp"] == pytest.approx(90.0) and sought[0]["angle"] == 250

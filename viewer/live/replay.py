@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from mcap.exceptions import McapError
+from mcap.reader import make_reader
 from mcap.records import Attachment, Channel, DataEnd, Message, Metadata
 from mcap.stream_reader import StreamReader
 
@@ -168,6 +169,8 @@ class ReplaySource(Inbox):
         self._next = next(self._messages, None)
         self.start_time = self._next.time if self._next is not None else time.time()  # of the recording
         self.ended = self._next is None
+        self.end_time = _end_time(self.path)  # of the last message, when the recording has its summary
+        self.released_until = self.start_time - 1e-6  # every message up to this time is in the inbox or applied
         self.paused = False
         self._running = False  # started
         self.speed = speed
@@ -225,6 +228,7 @@ class ReplaySource(Inbox):
             if fast and message.topic in self._latest:  # as fast as the feed takes them: none superseded
                 return 0.001
             self._store([(message.topic, message.payload, message.retained)], now=message.time)
+            self.released_until = message.time
             if fast:
                 self._position = message.time
             released += 1
@@ -237,6 +241,34 @@ class ReplaySource(Inbox):
             return 0.0
         return min(0.05, (self._next.time - now) / self.speed)
 
+    def rewind(self, after: float) -> None:
+        """Read again from the first message later than ``after``: those up to it are
+        skipped, not released (a seek restores their effect from a snapshot). Call it
+        with the thread stopped."""
+        self._messages.close()
+        _, self._messages = read_recording(self.path)
+        self._next = next(self._messages, None)
+        while self._next is not None and self._next.time <= after:
+            self._next = next(self._messages, None)
+        with self._lock:
+            self._latest.clear()
+            self._ordered.clear()
+            self._lost = {}
+        self._position, self._anchor, self.released_until = after, time.monotonic(), after
+        self.ended = self._next is None
+
+    def take_until(self, t: float) -> list[RecordedMessage]:
+        """The messages up to ``t``, handed over here instead of released (a seek applies
+        them itself, every one); the clock is then at ``t``. Call it with the thread stopped."""
+        taken = []
+        while self._next is not None and self._next.time <= t:
+            taken.append(self._next)
+            self._next = next(self._messages, None)
+        self._position, self._anchor = t, time.monotonic()
+        self.released_until = max(self.released_until, t)
+        self.ended = self._next is None
+        return taken
+
     def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
         """Nothing: a replay never publishes (a Sparkplug rebirth request is not sent anywhere)."""
 
@@ -246,3 +278,15 @@ class ReplaySource(Inbox):
         detail = "ended" if self.ended else "paused" if self.paused else \
             "as fast as it can" if math.isinf(self.speed) else f"{self.speed:g}x"
         return ConnectionStatus("replay", self.url, detail=detail, since=self.start_time)
+
+
+def _end_time(path: Path) -> float | None:
+    """When the last message of a finished recording arrived (its summary says); None for one cut off."""
+    try:
+        with open(path, "rb") as stream:
+            summary = make_reader(stream).get_summary()
+    except Exception:  # cut off, or written without a summary: the replay finds its end as it plays
+        return None
+    if summary is None or summary.statistics is None or not summary.statistics.message_count:
+        return None
+    return summary.statistics.message_end_time / 1e9

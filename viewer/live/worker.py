@@ -47,7 +47,7 @@ class Worker:
         """Start (or, after it died, restart) the thread."""
         if self._thread is not None and self._thread.is_alive():
             return
-        if self._thread is not None:
+        if self._thread is not None and not self._stop.is_set():  # it died; after stop() it is resumed
             self.restarts += 1
         self.died = None
         self._stop.clear()
