@@ -243,8 +243,9 @@ class ReplaySource(Inbox):
 
     def rewind(self, after: float) -> None:
         """Read again from the first message later than ``after``: those up to it are
-        skipped, not released (a seek restores their effect from a snapshot). Call it
-        with the thread stopped."""
+        skipped, not released (a seek restores their effect from a snapshot); a replay
+        that had ended is paused there. Call it with the thread stopped."""
+        self.paused = self.paused or self.ended
         self._messages.close()
         _, self._messages = read_recording(self.path)
         self._next = next(self._messages, None)

@@ -16,7 +16,12 @@ def speed_text(speed: float) -> str:
 
 
 class ReplayBar(QtWidgets.QToolBar):
-    """Controls of a :class:`~viewer.live.replay.ReplaySource`, shown while one plays."""
+    """Controls of a :class:`~viewer.live.replay.ReplaySource`, shown while one plays:
+    play or pause, speed, a timeline to drag (``seek_requested`` with the time to show),
+    steps back and on, and where it is."""
+
+    seek_requested = QtCore.Signal(float)  # the recording's time (epoch seconds)
+    STEP_S = 10.0
 
     def __init__(self, parent=None):
         super().__init__("Replay", parent)
@@ -30,11 +35,25 @@ class ReplayBar(QtWidgets.QToolBar):
         for speed in SPEEDS:
             self.speed.addItem(speed_text(speed), speed)
         self.speed.currentIndexChanged.connect(lambda i: self.source and self.source.set_speed(self.speed.itemData(i)))
+        self.timeline = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.timeline.setRange(0, 1000)
+        self.timeline.setMinimumWidth(240)
+        self.timeline.setToolTip("Drag to a moment of the recording")
+        self.timeline.sliderReleased.connect(lambda: self._seek(self._time_at(self.timeline.value())))
+        back, on = QtWidgets.QToolButton(), QtWidgets.QToolButton()
+        back.setText(f"◀ {self.STEP_S:g} s")
+        on.setText(f"{self.STEP_S:g} s ▶")
+        back.clicked.connect(lambda: self.source and self._seek(self.source.now() - self.STEP_S))
+        on.clicked.connect(lambda: self.source and self._seek(self.source.now() + self.STEP_S))
         self.where = QtWidgets.QLabel()  # the recording's wall-clock time now
         self.where.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.addWidget(self.play_button)
         self.addWidget(QtWidgets.QLabel(" Speed "))
         self.addWidget(self.speed)
+        self.addWidget(QtWidgets.QLabel("  "))
+        self.addWidget(back)
+        self.addWidget(self.timeline)
+        self.addWidget(on)
         self.addWidget(QtWidgets.QLabel("  "))
         self.addWidget(self.where)
         self.hide()
@@ -55,6 +74,19 @@ class ReplayBar(QtWidgets.QToolBar):
             self.source.play() if self.source.paused else self.source.pause()
             self.refresh()
 
+    def _span(self) -> float:
+        """Seconds the timeline spans: the whole recording, or as much as has been read of one cut off."""
+        source = self.source
+        return max((source.end_time or max(source.released_until, source.now())) - source.start_time, 1e-3)
+
+    def _time_at(self, value: int) -> float:
+        return self.source.start_time + value / 1000 * self._span()
+
+    def _seek(self, t: float) -> None:
+        if self.source is not None:
+            self.seek_requested.emit(float(t))
+            self.refresh()
+
     def refresh(self) -> None:
         """Show where the replay is (a few times a second)."""
         source = self.source
@@ -63,6 +95,8 @@ class ReplayBar(QtWidgets.QToolBar):
         self.play_button.setText("▶ Play" if source.paused or source.ended else "❚❚ Pause")
         self.play_button.setEnabled(not source.ended)
         now = source.now()
+        if not self.timeline.isSliderDown():  # the user's drag wins
+            self.timeline.setValue(round(1000 * (now - source.start_time) / self._span()))
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
         state = "ended" if source.ended else "paused" if source.paused else speed_text(source.speed)
         self.where.setText(f"{stamp}  ({_duration(now - source.start_time)} into the recording, {state})")

@@ -13,7 +13,7 @@ from meshes import SUPPORTED_SUFFIXES
 from overlays.preview import Coarse, PreviewLayer
 from viewer.live.mqtt import CredentialsError, MqttSource, SourceError, password_for
 from viewer.qt.alarm_list import AlarmList
-from viewer.qt.dialogs import ask_password
+from viewer.qt.dialogs import ask_password, window_image
 from viewer.qt.flight import CameraFlight
 from viewer.qt import layout as window_layout
 from viewer.qt.formatting import label_formats
@@ -145,6 +145,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.dialog.canceled.connect(self._end_preview)  # at once: the load may take a moment to stop
 
         self.replay_bar = ReplayBar(self)  # shown while a recording plays
+        self.replay_bar.seek_requested.connect(self.seek)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
         QtGui.QShortcut(QtGui.QKeySequence("Space"), self, self.replay_bar.toggle)
 
@@ -322,6 +323,14 @@ class MainWindow(QtWidgets.QMainWindow):
         if session.forecasts_changed or self._frame % CLOCK_EVERY == 0:  # new fits; times count down
             self.upcoming.refresh()
 
+    def seek(self, t: float) -> None:
+        """Show the replay as it was at ``t`` (the recording's time), and go on from there."""
+        self.session.seek(t)
+        self.alarm_list.set_session(self.session)  # rebuilt from the alarms as they were then
+        self.upcoming.set_session(self.session)
+        self.trends.panel.follow()
+        self.tick()
+
     def _refresh_status(self) -> None:
         """The status bar and the banner of what is wrong."""
         status = self.session.status
@@ -464,16 +473,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def grab_window(self) -> QtGui.QImage:
         """The whole window as shown, 3D view included."""
-        image = self.grab().toImage()
-        view = self.plotter.screenshot(return_img=True)
-        h, w, _ = view.shape
-        qview = QtGui.QImage(np.ascontiguousarray(view).data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888)
-        painter = QtGui.QPainter(image)
-        view = self.plotter.interactor
-        geometry = QtCore.QRect(view.mapTo(self, QtCore.QPoint(0, 0)), view.size())
-        painter.drawImage(geometry, qview)
-        painter.end()
-        return image
+        return window_image(self, self.plotter)
 
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
         urls = event.mimeData().urls()

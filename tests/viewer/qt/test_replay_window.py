@@ -66,6 +66,17 @@ def test_a_recording_plays_through_the_window_as_live_data_would(qtbot, tmp_path
         assert str(win.session.status).startswith("replay · recording night.mcap")
         qtbot.waitUntil(lambda: win.session.scene.label_texts()[0].startswith("T 98.5 °C ▲95"), timeout=3000)
         assert win.session.scene.parts.colour_of("bearing").tolist() == ColourRule("inferno", 20, 100).rgb(98.5).tolist()
+        bar.refresh()
+        assert bar.timeline.value() == 1000  # at the end of the timeline
+
+        bar.timeline.setValue(250)  # dragged back to a quarter: 40 °C + 1.5 °C a second for 9.75 s
+        bar.timeline.sliderReleased.emit()
+        assert win.session.state.values()["temp"] == 53.5 and source.now() == t0 + 9.75
+        assert win.alarm_list.rows() == []  # no alarm yet, then; paused there (it had ended)
+        assert bar.where.text().startswith(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0 + 9.75)))
+        assert "0:00:09 into the recording" in bar.where.text()
+        assert source.paused
+        qtbot.waitUntil(lambda: win.session.scene.label_texts()[0] == "T 53.5 °C", timeout=3000)  # drawn as it was
     finally:
         win.close()
 
