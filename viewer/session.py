@@ -88,6 +88,8 @@ class Session:
         # a replay: copies of the pure parts every SNAPSHOT_S of recorded time, to seek back from
         self._snapshots: list[tuple[float, tuple]] = []
         self._snapshotting = False
+        #: A replay's alarms as they rose: (id, raised at) -> severity; kept across seeks.
+        self.alarm_marks: dict[tuple[str, float], int] = {}
         if isinstance(source, ReplaySource):
             self._snapshots.append((source.released_until, self._pure_copy()))
 
@@ -140,6 +142,10 @@ class Session:
         qualities = self._qualities if changed else None
         values = self.state.values()
         self.alarms_changed = self.alarms.update(dirty, values, self._qualities, self.clock()) | self._alarms_owed
+        for id_ in self.alarms_changed if self._snapshots else ():  # a replay: where alarms rose, for its timeline
+            alarm = self.alarms.book.get(id_)
+            if alarm.active and alarm.raised_at is not None:
+                self.alarm_marks[(id_, alarm.raised_at)] = int(alarm.severity or 0)
         self._alarms_owed = set()
         self.forecasts_changed = self.forecasts.update(self.state, self._qualities, self.clock(), FORECASTS_PER_TICK)
         dirty |= self.forecasts_changed  # their labels change

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
+from overlays.palette import SEVERITY_RGB
 from viewer.live.replay import SPEEDS, ReplaySource
 
 
@@ -35,7 +36,7 @@ class ReplayBar(QtWidgets.QToolBar):
         for speed in SPEEDS:
             self.speed.addItem(speed_text(speed), speed)
         self.speed.currentIndexChanged.connect(lambda i: self.source and self.source.set_speed(self.speed.itemData(i)))
-        self.timeline = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.timeline = _Timeline()
         self.timeline.setRange(0, 1000)
         self.timeline.setMinimumWidth(240)
         self.timeline.setToolTip("Drag to a moment of the recording")
@@ -45,6 +46,17 @@ class ReplayBar(QtWidgets.QToolBar):
         on.setText(f"{self.STEP_S:g} s ▶")
         back.clicked.connect(lambda: self.source and self._seek(self.source.now() - self.STEP_S))
         on.clicked.connect(lambda: self.source and self._seek(self.source.now() + self.STEP_S))
+        self.next_alarm = QtWidgets.QToolButton()
+        self.next_alarm.setText("Next alarm ⚑")
+        self.next_alarm.setToolTip("Go to the next moment an alarm or warning rose (of those the replay has seen)")
+        self.next_alarm.clicked.connect(self.go_to_next_alarm)
+        self.loop = QtWidgets.QToolButton()
+        self.loop.setText("Loop")
+        self.loop.setCheckable(True)
+        self.loop.setToolTip("Play the last minute before now again and again (set the moment first)")
+        self.loop.toggled.connect(self._looping)
+        self.loop_range: tuple[float, float] | None = None
+        self.marks: list[tuple[float, int]] = []  # (time, severity) of the alarms seen, for the timeline
         self.where = QtWidgets.QLabel()  # the recording's wall-clock time now
         self.where.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.addWidget(self.play_button)
@@ -54,6 +66,8 @@ class ReplayBar(QtWidgets.QToolBar):
         self.addWidget(back)
         self.addWidget(self.timeline)
         self.addWidget(on)
+        self.addWidget(self.next_alarm)
+        self.addWidget(self.loop)
         self.addWidget(QtWidgets.QLabel("  "))
         self.addWidget(self.where)
         self.hide()
@@ -73,6 +87,28 @@ class ReplayBar(QtWidgets.QToolBar):
         if self.source is not None:
             self.source.play() if self.source.paused else self.source.pause()
             self.refresh()
+
+    def set_marks(self, marks: dict) -> None:
+        """The alarms the replay has seen rise (``Session.alarm_marks``), drawn on the timeline."""
+        self.marks = sorted((t, severity) for (_, t), severity in marks.items())
+        if self.source is not None:
+            self.timeline.marks = [((t - self.source.start_time) / self._span(), severity) for t, severity in self.marks]
+            self.timeline.update()
+
+    def go_to_next_alarm(self) -> None:
+        """Seek to the next moment an alarm rose after now (the first one, past the last)."""
+        if self.source is not None and self.marks:
+            now = self.source.now()
+            later = [t for t, _ in self.marks if t > now + 0.5]
+            self._seek((later or [self.marks[0][0]])[0] - 1.0)  # a second before: see it rise
+
+    def _looping(self, on: bool) -> None:
+        """Loop the minute up to now (a moment found with the timeline or the alarm marks)."""
+        if self.source is not None:
+            now = self.source.now()
+            self.loop_range = (max(now - 60.0, self.source.start_time), now) if on else None
+            if on:
+                self._seek(self.loop_range[0])
 
     def _span(self) -> float:
         """Seconds the timeline spans: the whole recording, or as much as has been read of one cut off."""
@@ -95,6 +131,9 @@ class ReplayBar(QtWidgets.QToolBar):
         self.play_button.setText("▶ Play" if source.paused or source.ended else "❚❚ Pause")
         self.play_button.setEnabled(not source.ended)
         now = source.now()
+        if self.loop_range is not None and (now >= self.loop_range[1] or source.ended):
+            self._seek(self.loop_range[0])
+            now = source.now()
         if not self.timeline.isSliderDown():  # the user's drag wins
             self.timeline.setValue(round(1000 * (now - source.start_time) / self._span()))
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
@@ -105,3 +144,19 @@ class ReplayBar(QtWidgets.QToolBar):
 def _duration(seconds: float) -> str:
     seconds = int(max(seconds, 0))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _Timeline(QtWidgets.QSlider):
+    """A slider over the recording with a mark where each alarm the replay saw rose."""
+
+    def __init__(self):
+        super().__init__(QtCore.Qt.Orientation.Horizontal)
+        self.marks: list[tuple[float, int]] = []  # (share of the timeline, severity)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        painter = QtGui.QPainter(self)
+        for share, severity in self.marks:
+            x = round(7 + share * (self.width() - 14))
+            painter.fillRect(x - 1, 0, 3, 6, QtGui.QColor(*map(int, SEVERITY_RGB.get(severity, SEVERITY_RGB[2]))))
+        painter.end()

@@ -315,6 +315,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.signals.refresh(session.state, session.clock())
             if self.trends.isVisible():
                 self.trends.panel.refresh()
+            self.replay_bar.set_marks(session.alarm_marks)
             self.replay_bar.refresh()
             self.recording.refresh()
             self.topics.refresh()

@@ -3,6 +3,8 @@ on the recording's clock, with the replay bar to pause it and change its speed."
 
 import time
 
+import pytest
+
 from overlays.colormap import ColourRule
 from tests.conftest import make_test_machine
 from viewer.live.ingest import Ingest
@@ -77,6 +79,21 @@ def test_a_recording_plays_through_the_window_as_live_data_would(qtbot, tmp_path
         assert "0:00:09 into the recording" in bar.where.text()
         assert source.paused
         qtbot.waitUntil(lambda: win.session.scene.label_texts()[0] == "T 53.5 °C", timeout=3000)  # drawn as it was
+
+        # where the alarm rose is marked on the timeline; the bar goes there (a second before)
+        assert [round(t - t0) for t, _ in bar.marks] in ([27], [28]) and bar.timeline.marks[0][1] == 3  # its worst
+        bar.go_to_next_alarm()
+        assert source.now() == pytest.approx(bar.marks[0][0] - 1.0)
+        bar.timeline.repaint()  # the mark is drawn: red pixels at the top of the slider
+        shot = bar.timeline.grab().toImage()
+        x = round(7 + bar.timeline.marks[0][0] * (bar.timeline.width() - 14))
+        assert shot.pixelColor(x, 2).red() > 200 and shot.pixelColor(x, 2).blue() < 80
+
+        bar.loop.setChecked(True)  # the minute up to now, again and again (here: from the start)
+        assert bar.loop_range == (t0, pytest.approx(bar.marks[0][0] - 1.0)) and source.now() == t0
+        bar.toggle()  # play, at 20x: past the end of the range within a second and a half
+        qtbot.wait(2500)
+        assert source.now() < bar.loop_range[1] + 0.5 * 20  # back at the start at least once
     finally:
         win.close()
 
