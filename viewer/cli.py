@@ -93,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second (default 1)")
     simulate.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl+C)")
     simulate.add_argument("--allow-outside", action="store_true")
+    simulate.add_argument("--scenario", type=Path, help="virtual faults put into what is published")
 
     trial = sub.add_parser("test-scenario", help="run a scenario on the twin's simulator and models faster than "
                                                  "real time, no window: when each alarm and prediction comes")
@@ -219,7 +220,8 @@ def main(argv=None) -> int:
         if args.command == "simulate":
             from viewer.simulate import simulate
 
-            return simulate(_load(args, geometry=False), args.broker, args.speed, args.seconds)
+            twin = _load(args, geometry=False)
+            return simulate(twin, args.broker, args.speed, args.seconds, scenario=_scenario(args, twin))
         if args.command == "test-scenario":
             import json
 

@@ -194,3 +194,23 @@ def test_simulate_publishes_any_twin_s_simulator_to_the_broker_named(tmp_path, m
     assert f"simulating Virtual rig on {mosquitto} at 10x" in result.stderr
     assert len(heard) >= 2 and all(topic == "rig/bearing" for topic, _ in heard)
     assert 49 < json.loads(heard[-1][1])["temperature"] < 51
+
+
+def test_simulate_can_put_a_scenario_into_what_it_publishes(tmp_path, mosquitto, publisher):
+    make_test_machine(tmp_path)
+    (tmp_path / "v.twin.yaml").write_text(VIRTUAL.replace("noise(0.2)", "0"))
+    (tmp_path / "s.yaml").write_text("scenario: hot\nfaults:\n  - {signal: temp, step: 30}\n")
+    heard = []
+    publisher.client.subscribe("rig/#")
+    publisher.client.on_message = lambda client, userdata, message: heard.append(json.loads(message.payload))
+    result = subprocess.run([sys.executable, "-m", "viewer.cli", "simulate", str(tmp_path / "v.twin.yaml"),
+                             "--broker", mosquitto, "--seconds", "2.5", "--scenario", str(tmp_path / "s.yaml")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "SIMULATED faults: scenario 'hot'" in result.stderr, result.stderr
+    assert heard and all(h == {"temperature": 80.0} for h in heard)  # what every viewer sees: 50 + 30
+
+    (tmp_path / "c.twin.yaml").write_text(VIRTUAL.replace("unit: °C,", "unit: °C, expr: 'value * 2',"))
+    result = subprocess.run([sys.executable, "-m", "viewer.cli", "simulate", str(tmp_path / "c.twin.yaml"),
+                             "--broker", mosquitto, "--seconds", "1", "--scenario", str(tmp_path / "s.yaml")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "temp: computed from what is published" in result.stderr

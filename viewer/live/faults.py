@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import random
 
-from viewer.live.updates import Decoded
+from viewer.live.payload import set_path
+from viewer.live.updates import Decoded, Update
+from viewer.twin.fields import parse_field_path
 from viewer.twin.scenario import Scenario
 
 
@@ -86,3 +88,82 @@ class Faults:
             if not dropped:
                 kept.append(u if value == u.value else u._replace(value=float(value)))
         out.updates[:] = kept
+
+
+class SourceFaults:
+    """A scenario applied where simulated data is made (``twinview simulate --scenario``):
+    each published document changed before it leaves, so every viewer sees the fault.
+
+    A fault can be applied at the source to a signal read from a topic as it is: a field
+    or the whole payload, without ``expr`` or ``map`` (their inverse is not known).
+    ``freeze`` leaves the field out of the payload; ``dropout`` the whole topic.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The checked scenario.
+    signals : dict of str to Signal
+        The twin's signals.
+
+    Raises
+    ------
+    ValueError
+        Naming the faults whose signals cannot be faulted at the source.
+    """
+
+    def __init__(self, scenario: Scenario, signals: dict, seed: int = 7):
+        self.faults = Faults(scenario, seed)
+        self.by_topic: dict[str, list[tuple[str, tuple | None]]] = {}
+        refused = []
+        for name in dict.fromkeys(f.signal for f in scenario.spec.faults):
+            spec = signals[name].spec
+            if spec.topic is None or spec.expr is not None or spec.map is not None:
+                refused.append(name)
+                continue
+            self.by_topic.setdefault(spec.topic, []).append((name, parse_field_path(spec.field) if spec.field else None))
+        if refused:
+            raise ValueError(f"{', '.join(refused)}: computed from what is published (expr, map, model or Sparkplug), "
+                             "so a fault cannot be put into the published data; apply the scenario in the viewer "
+                             "(--scenario on open, replay or watch)")
+
+    def apply(self, topic: str, document, now: float):
+        """``document`` (a parsed payload) with the faults on ``topic``'s signals applied;
+        None when the topic is not to be published now (a dropout)."""
+        readers = self.by_topic.get(topic)
+        if self.faults.start is None:
+            self.faults.start = now
+        if not readers:
+            return document
+        active = [self.faults.scenario.spec.faults[i] for i in self.faults.active(now)]
+        if any(f.kind == "dropout" and f.signal in dict(readers) for f in active):
+            self.faults.acted.update(name for name, _ in readers)
+            return None
+        for name, keys in readers:
+            value = document if keys is None else _get(document, keys)
+            if not isinstance(value, (int, float)):
+                continue
+            out = Decoded(updates=[Update(name, float(value), now)])
+            self.faults.apply(out, now)
+            if keys is None:
+                return out.updates[0].value if out.updates else None
+            if out.updates:
+                set_path(document, keys, round(out.updates[0].value, 4))
+            else:
+                _remove(document, keys)  # frozen: the device stops sending it
+        return document
+
+
+def _get(document, keys):
+    node = document
+    for key in keys:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _remove(document, keys) -> None:
+    parent = _get(document, keys[:-1]) if len(keys) > 1 else document
+    if isinstance(parent, dict):
+        parent.pop(keys[-1], None)

@@ -39,11 +39,14 @@ class Simulator:
         Seed of the noise, so runs repeat.
     speed : float
         Simulated seconds per real second (fast-forwards a slow fault).
+    faults : SourceFaults, optional
+        A scenario applied to what is published.
     """
 
-    def __init__(self, url: str, topics, seed: int = 7, speed: float = 1.0):
+    def __init__(self, url: str, topics, seed: int = 7, speed: float = 1.0, faults=None):
         self.host, self.port = parse_broker_url(url)
         self.speed = speed
+        self.faults = faults  # a scenario applied to what is published (viewer.live.faults.SourceFaults)
         rng = random.Random(seed)
         functions = {"noise": (lambda sigma: rng.gauss(0.0, sigma), 1, 1)}
         self._jobs = []
@@ -76,14 +79,18 @@ class Simulator:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def payload(self, exprs: dict, t: float) -> bytes:
-        """The payload of one topic at simulated time ``t``."""
+    def document(self, exprs: dict, t: float):
+        """The content of one topic at simulated time ``t``: a number or a JSON document."""
         if None in exprs:
-            return repr(round(exprs[None]({"t": t}), 4)).encode()
+            return round(exprs[None]({"t": t}), 4)
         document: dict = {}
         for keys, expr in exprs.items():
             set_path(document, keys, round(expr({"t": t}), 4))
-        return json.dumps(document).encode()
+        return document
+
+    def payload(self, exprs: dict, t: float) -> bytes:
+        """The payload of one topic at simulated time ``t``."""
+        return _encoded(self.document(exprs, t))
 
     def payloads(self, t: float) -> dict[str, bytes]:
         """Every simulated topic's payload at simulated time ``t`` (a topic whose expressions
@@ -104,11 +111,18 @@ class Simulator:
                 self._due[i] = now + period
                 if self._client.is_connected():
                     try:
-                        payload = self.payload(exprs, now * self.speed)
+                        document = self.document(exprs, now * self.speed)
                     except Exception as exc:  # e.g. log(t) at t = 0: skip this one, the others go on
                         if topic not in self._failing:  # reported once, not every period
                             self._failing.add(topic)
                             _log.warning("simulated %s: %s", topic, exc)
                         continue
-                    self._client.publish(topic, payload)
+                    if self.faults is not None:
+                        document = self.faults.apply(topic, document, time.time())
+                    if document is not None:
+                        self._client.publish(topic, _encoded(document))
         return min(self._due, default=1.0) - (time.monotonic() - self._start)
+
+
+def _encoded(document) -> bytes:
+    return repr(document).encode() if isinstance(document, (int, float)) else json.dumps(document).encode()
