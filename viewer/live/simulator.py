@@ -59,6 +59,8 @@ class Simulator:
             self._jobs.append((sim.topic, sim.period, exprs))
         self._failing: set[str] = set()  # topics whose expressions failed (reported once)
         self._start = 0.0
+        self.paused = False
+        self._sim_anchor, self._real_anchor = 0.0, 0.0  # simulated time at a moment of the real clock
         self._due = [0.0] * len(self._jobs)
         self.worker = Worker("simulator", self._step, 0.05)
         # A client id of its own: two simulators on one broker must not evict each other.
@@ -69,7 +71,7 @@ class Simulator:
         """Connect and start publishing in a background thread."""
         self._client.connect_async(self.host, self.port)
         self._client.loop_start()
-        self._start = time.monotonic()
+        self._start = self._real_anchor = time.monotonic()
         self.worker.start()
         return self
 
@@ -78,6 +80,28 @@ class Simulator:
         self.worker.stop(timeout=5)
         self._client.disconnect()
         self._client.loop_stop()
+
+    @property
+    def sim_time(self) -> float:
+        """Simulated seconds since the start: it stands still while paused."""
+        if self.paused:
+            return self._sim_anchor
+        return self._sim_anchor + (time.monotonic() - self._real_anchor) * self.speed
+
+    def set_speed(self, speed: float) -> None:
+        """Simulated seconds per real second from now on."""
+        self._sim_anchor, self._real_anchor = self.sim_time, time.monotonic()
+        self.speed = speed
+
+    def pause(self) -> None:
+        """Stop publishing, and the simulated time with it."""
+        self._sim_anchor, self._real_anchor = self.sim_time, time.monotonic()
+        self.paused = True
+
+    def play(self) -> None:
+        """Go on publishing from the simulated time it was paused at."""
+        self._real_anchor = time.monotonic()
+        self.paused = False
 
     def document(self, exprs: dict, t: float):
         """The content of one topic at simulated time ``t``: a number or a JSON document."""
@@ -109,9 +133,9 @@ class Simulator:
         for i, (topic, period, exprs) in enumerate(self._jobs):
             if now >= self._due[i]:
                 self._due[i] = now + period
-                if self._client.is_connected():
+                if self._client.is_connected() and not self.paused:
                     try:
-                        document = self.document(exprs, now * self.speed)
+                        document = self.document(exprs, self.sim_time)
                     except Exception as exc:  # e.g. log(t) at t = 0: skip this one, the others go on
                         if topic not in self._failing:  # reported once, not every period
                             self._failing.add(topic)

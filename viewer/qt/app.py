@@ -16,7 +16,8 @@ from viewer.twin.scenario import load_scenario
 
 
 def run_window(twin: Twin, broker_url: str | None = None, samples=None,
-               screenshot: str | None = None, seconds: float = 5.0, workers=(), source=None, scenario=None) -> int:
+               screenshot: str | None = None, seconds: float = 5.0, simulators=(), source=None,
+               scenario=None) -> int:
     """Show ``twin`` in the main window until it is closed.
 
     With ``screenshot``, the window saves itself to that PNG after ``seconds`` and
@@ -26,7 +27,7 @@ def run_window(twin: Twin, broker_url: str | None = None, samples=None,
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     app.setOrganizationName(ORGANISATION)  # where settings are kept (viewer.qt.settings)
     app.setApplicationName(APPLICATION)
-    window = MainWindow(twin, broker_url=broker_url, samples=samples, workers=workers, source=source,
+    window = MainWindow(twin, broker_url=broker_url, samples=samples, simulators=simulators, source=source,
                         scenario=scenario)
     window.show()
     if screenshot:
@@ -58,7 +59,7 @@ def run_demo(machine: str = "pump", screenshot: str | None = None, seconds: floa
         try:
             samples = {t.name: SAMPLES[name] for name, t in twins.items()}
             return run_window(twins[machine], server.url, samples, screenshot, seconds,
-                              [sim.worker for sim in simulators], scenario=scenario)
+                              simulators, scenario=scenario)
         finally:
             for sim in simulators:
                 sim.stop()

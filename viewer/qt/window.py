@@ -21,6 +21,7 @@ from viewer.qt.loading import TwinLoader
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
 from viewer.qt.recording import RecordControl, open_recording_dialog
 from viewer.qt.replay_bar import ReplayBar
+from viewer.qt.simulator_bar import SimulatorBar
 from viewer.qt.settings import flag, settings
 from viewer.qt.status import StatusBar
 from viewer.qt.topics import TopicBrowser
@@ -51,17 +52,17 @@ class MainWindow(QtWidgets.QMainWindow):
         Overrides the twin's broker.
     samples : dict of str to Path, optional
         Sample twins offered in the Samples menu (the demo).
-    workers : list of viewer.live.worker.Worker, optional
-        Background threads besides the session's (the demo's simulators): one that dies
-        is restarted and shown in the banner.
+    simulators : list of viewer.live.simulator.Simulator, optional
+        The demo's: a thread that dies is restarted and shown in the banner, and the
+        simulator bar pauses them or sets their speed.
     """
 
     def __init__(self, twin: Twin, broker_url: str | None = None, samples: dict[str, Path] | None = None,
-                 workers=(), source=None, scenario=None):
+                 simulators=(), source=None, scenario=None):
         super().__init__()
         self.broker_url = broker_url
         self._scenario = scenario  # virtual faults on the first twin shown (a scenario names its signals)
-        self.workers = list(workers)
+        self.workers = [s.worker for s in simulators]
         self.session: Session | None = None
         self.selected: str | None = None
         self._frame = 0
@@ -144,6 +145,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._next_source = None  # a recording opened: played on the twin the loader brings
         self.loader.dialog.canceled.connect(self._end_preview)  # at once: the load may take a moment to stop
 
+        self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, SimulatorBar(simulators, self))
         self.replay_bar = ReplayBar(self)  # shown while a recording plays
         self.replay_bar.seek_requested.connect(self.seek)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
