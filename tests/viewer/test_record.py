@@ -143,3 +143,24 @@ def test_a_trainer_s_scenario_travels_with_the_recording(twin, tmp_path, mosquit
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1 and f"{tmp_path / 'bad.yaml'}:3: unknown signal 'tmep'" in result.stderr
     assert not (tmp_path / "x.mcap").exists()  # nothing recorded with a scenario that cannot apply
+
+
+def test_a_full_disk_is_a_clear_error_at_the_start_and_stops_a_recording_later(twin, tmp_path, monkeypatch):
+    import errno
+
+    import viewer.live.recorder as recorder_module
+    from viewer.live.recorder import Recorder, RecordingError
+
+    with pytest.raises(RecordingError, match="cannot write /dev/full: No space left on device"):
+        Recorder("/dev/full", "mqtt://plant:1883", {}, twin)  # a real device that is always full
+
+    recorder = Recorder(tmp_path / "r.mcap", "mqtt://plant:1883", {}, twin).start()
+
+    def full(fd):  # the disk fills up during the recording
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(recorder_module.os, "fsync", full)
+    recorder.add([("rig/bearing", b"{}", False)], time.time())
+    wait_until(lambda: not recorder.recording, timeout=5)
+    assert recorder.error == "recording stopped: No space left on device"
+    recorder.stop()  # nothing more to do, and no exception

@@ -214,3 +214,31 @@ def test_simulate_can_put_a_scenario_into_what_it_publishes(tmp_path, mosquitto,
                              "--broker", mosquitto, "--seconds", "1", "--scenario", str(tmp_path / "s.yaml")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "temp: computed from what is published" in result.stderr
+
+
+def test_in_the_view_a_faulted_value_s_label_says_sim_and_the_session_says_simulated(twin, tmp_path):
+    import pyvista as pv
+
+    from tests.viewer.test_replay import _synthetic
+    from viewer.live.replay import ReplaySource
+    from viewer.session import Session
+
+    t0 = time.time()
+    recording = _synthetic(tmp_path / "r.mcap", twin, [("rig/bearing", b'{"temperature": 50}', t0 + i) for i in range(5)])
+    scenario = _scenario(tmp_path, twin, "  - {signal: temp, step: 30}\n")
+    plotter = pv.Plotter(off_screen=True, window_size=(300, 200))
+    session = Session(twin, plotter, source=ReplaySource(recording, speed=float("inf")), scenario=scenario)
+    try:
+        session.start()
+        deadline = time.monotonic() + 5
+        while not (session.source.ended and not session.source.pending()) and time.monotonic() < deadline:
+            session.tick()
+            time.sleep(0.01)
+        time.sleep(0.2)
+        session.tick()
+        assert session.state.values()["temp"] == 80.0
+        assert session.scene.label_texts() == ["T 80.0 °C SIM"]
+        assert any(p.startswith("SIMULATED: scenario 'test'") for p in session.problems)
+    finally:
+        session.close()
+        plotter.close()

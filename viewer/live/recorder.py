@@ -77,6 +77,15 @@ class Recorder:
             self._file = open(self.path, "wb")
         except OSError as exc:
             raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        try:
+            self._begin(broker, subscriptions, twin, scenario)
+        except OSError as exc:  # a full disk refuses even the header
+            self._fail(str(exc))
+            raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self.worker = Worker("recorder", self._step, 0.1)
+
+    def _begin(self, broker: str, subscriptions: dict[str, int], twin: Path | None, scenario: Path | None) -> None:
+        """The header, the metadata and the attachments, on disk before any message."""
         self._writer = Writer(self._file, compression=CompressionType.ZSTD)
         self._writer.start(profile=PROFILE, library="twinview")
         self._writer.add_metadata("twinview", {
@@ -90,7 +99,6 @@ class Recorder:
             self._writer.add_attachment(int(self.started * 1e9), int(self.started * 1e9), scenario.name,
                                         SCENARIO_MEDIA_TYPE, scenario.read_bytes())
         self._sync()
-        self.worker = Worker("recorder", self._step, 0.1)
 
     def start(self) -> Recorder:
         """Start writing in the background."""
