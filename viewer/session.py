@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import getpass
+import threading
 import time
 
 import pyvista as pv
@@ -12,7 +13,7 @@ from viewer.live.feed import LiveFeed
 from viewer.live.ingest import Ingest
 from viewer.live.inbox import ORDERED_PREFIX
 from viewer.live.mqtt import ConnectionStatus, MqttSource
-from viewer.live.replay import ReplaySource
+from viewer.live.replay import ReplaySource, read_recording
 from viewer.alarm_types import AlarmState
 from viewer.scene import Scene
 from viewer.state import TwinAlarms, TwinForecasts, TwinState
@@ -88,8 +89,15 @@ class Session:
         # a replay: copies of the pure parts every SNAPSHOT_S of recorded time, to seek back from
         self._snapshots: list[tuple[float, tuple]] = []
         self._snapshotting = False
-        #: A replay's alarms as they rose: (id, raised at) -> severity; kept across seeks.
+        self._closing = threading.Event()
+        #: A replay's alarms as they rose: (id, raised at) -> severity (its worst), found for the
+        #: whole recording by a quick pass on a thread of its own when it opens.
         self.alarm_marks: dict[tuple[str, float], int] = {}
+        self._scanned: dict | None = None  # the pass's marks, taken in by the UI thread
+        self._scan = None
+        if isinstance(source, ReplaySource):
+            self._scan = threading.Thread(target=self._scan_alarms, args=(source.path,), name="replay scan",
+                                          daemon=True)
         if isinstance(source, ReplaySource):
             self._snapshots.append((source.released_until, self._pure_copy()))
 
@@ -97,9 +105,14 @@ class Session:
         """Start receiving (returns at once)."""
         if self.feed is not None:
             self.feed.start()
+        if self._scan is not None:
+            self._scan.start()
 
     def close(self) -> None:
         """Stop receiving and take the twin out of the plotter."""
+        self._closing.set()
+        if self._scan is not None and self._scan.is_alive():
+            self._scan.join(5)
         if self.feed is not None:
             self.feed.stop()
         self.scene.close()
@@ -142,10 +155,8 @@ class Session:
         qualities = self._qualities if changed else None
         values = self.state.values()
         self.alarms_changed = self.alarms.update(dirty, values, self._qualities, self.clock()) | self._alarms_owed
-        for id_ in self.alarms_changed if self._snapshots else ():  # a replay: where alarms rose, for its timeline
-            alarm = self.alarms.book.get(id_)
-            if alarm.active and alarm.raised_at is not None:
-                self.alarm_marks[(id_, alarm.raised_at)] = int(alarm.severity or 0)
+        if self._scanned is not None:  # a replay's: where its alarms rose, for the timeline
+            self.alarm_marks, self._scanned = self._scanned, None
         self._alarms_owed = set()
         self.forecasts_changed = self.forecasts.update(self.state, self._qualities, self.clock(), FORECASTS_PER_TICK)
         dirty |= self.forecasts_changed  # their labels change
@@ -163,6 +174,22 @@ class Session:
         return self.scene.sync(values, dirty, dt, qualities=qualities) or bool(looks)
 
     # -- replay: snapshots and seeking ---------------------------------------------------
+
+    def _scan_alarms(self, path) -> None:
+        """Every alarm of the recording as it rose: the messages through fresh decoding,
+        state and alarms, as fast as they go (the marks on the replay's timeline)."""
+        ingest = Ingest(self.twin.signals, self.ingest.faults.scenario if self.ingest.faults else None)
+        state, alarms, marks = TwinState.for_twin(self.twin), TwinAlarms(self.twin.alarms), {}
+        _, messages = read_recording(path)
+        try:
+            for changed in play_through(messages, ingest, state, alarms, stop=self._closing):
+                for id_ in changed:
+                    alarm = alarms.book.get(id_)
+                    if alarm.active and alarm.raised_at is not None:
+                        marks[(id_, alarm.raised_at)] = int(alarm.severity or 0)
+        finally:
+            messages.close()
+        self._scanned = marks
 
     def _pure_copy(self) -> tuple:
         """Copies of what the data made: state, decoding (models, faults), alarms, forecasts.
@@ -207,11 +234,8 @@ class Session:
         state, ingest, alarms, forecasts = self._restore(snapshot)
         self._snapshots = [s for s in keep if s[0] <= at]  # those after are rebuilt as it plays again
         source.rewind(at)
-        for m in source.take_until(t):
-            latest, ordered = ({}, [(m.topic, m.payload, m.time)]) if m.topic.startswith(ORDERED_PREFIX) else (
-                {m.topic: (m.payload, m.time, m.retained)}, ())
-            dirty = state.apply_decoded(ingest.decode(latest, ordered, now=m.time))
-            alarms.update(dirty, state.values(), state.qualities(m.time, dirty), m.time)
+        for _ in play_through(source.take_until(t), ingest, state, alarms):
+            pass  # every message applied, in order
         forecasts.update(state, state.qualities(t), t)
         alarms.book.drain_events()  # the lists are rebuilt from the book, not from its events
         self.state, self.ingest, self.alarms, self.forecasts = state, ingest, alarms, forecasts
@@ -270,3 +294,16 @@ class Session:
     def received(self) -> int:
         """Messages received since start."""
         return self.source.received if self.source else 0
+
+
+def play_through(messages, ingest: Ingest, state: TwinState, alarms: TwinAlarms, stop=None):
+    """Apply recorded ``messages`` one by one, in order, each at its own time, to
+    ``state`` and ``alarms``; yield the ids of the alarms each one changed. ``stop`` (an
+    event) ends it early."""
+    for m in messages:
+        if stop is not None and stop.is_set():
+            return
+        latest, ordered = ({}, [(m.topic, m.payload, m.time)]) if m.topic.startswith(ORDERED_PREFIX) else (
+            {m.topic: (m.payload, m.time, m.retained)}, ())
+        dirty = state.apply_decoded(ingest.decode(latest, ordered, now=m.time))
+        yield alarms.update(dirty, state.values(), state.qualities(m.time, dirty), m.time)

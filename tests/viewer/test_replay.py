@@ -194,3 +194,27 @@ def test_seeking_back_gives_the_state_that_playing_up_to_that_time_gives(twin, t
         plotter.close()
     assert sought == played
     assert sought[0]["temp"] == pytest.approx(90.0) and sought[0]["angle"] == 250
+
+
+def test_the_alarms_of_a_whole_recording_are_marked_as_soon_as_it_opens(twin, tmp_path):
+    import pyvista as pv
+
+    from viewer.session import Session
+
+    (tmp_path / "rig.twin.yaml").write_text(TWIN.replace("field: temperature, unit: °C}",
+                                                         "field: temperature, unit: °C, limits: {warn_high: 80}}"))
+    limited = load_twin(tmp_path / "rig.twin.yaml", geometry=False)
+    t0 = 1_700_000_000.0
+    path = _synthetic(tmp_path / "s.mcap", limited, [("rig/bearing", b'{"temperature": %d}' % (60 + i), t0 + 10 * i)
+                                                     for i in range(40)])
+    plotter = pv.Plotter(off_screen=True, window_size=(200, 150))
+    session = Session(limited, plotter, source=ReplaySource(path, speed=1.0))
+    try:
+        session.start()
+        wait_until(lambda: (session.tick() or True) and session.alarm_marks, timeout=5)
+        assert session.source.now() < t0 + 10  # nothing of the alarm played yet
+        assert [(id_, round(t - t0), severity) for (id_, t), severity in session.alarm_marks.items()] == [
+            ("temp", 210, 2)]  # 81 °C at 210 s
+    finally:
+        session.close()
+        plotter.close()

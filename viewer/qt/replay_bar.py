@@ -53,9 +53,16 @@ class ReplayBar(QtWidgets.QToolBar):
         self.loop = QtWidgets.QToolButton()
         self.loop.setText("Loop")
         self.loop.setCheckable(True)
-        self.loop.setToolTip("Play the last minute before now again and again (set the moment first)")
+        self.loop.setToolTip("Play from A to B again and again (without them: the minute up to now)")
         self.loop.toggled.connect(self._looping)
         self.loop_range: tuple[float, float] | None = None
+        self.ends: dict[str, float] = {}  # "A", "B": the loop's ends, set at the moment shown
+        self.end_buttons = {}
+        for end in ("A", "B"):
+            button = self.end_buttons[end] = QtWidgets.QToolButton()
+            button.setText(end)
+            button.setToolTip(f"The loop {'starts' if end == 'A' else 'ends'} at the moment shown")
+            button.clicked.connect(lambda _=False, e=end: self.set_end(e))
         self.marks: list[tuple[float, int]] = []  # (time, severity) of the alarms seen, for the timeline
         self.where = QtWidgets.QLabel()  # the recording's wall-clock time now
         self.where.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -67,6 +74,8 @@ class ReplayBar(QtWidgets.QToolBar):
         self.addWidget(self.timeline)
         self.addWidget(on)
         self.addWidget(self.next_alarm)
+        self.addWidget(self.end_buttons["A"])
+        self.addWidget(self.end_buttons["B"])
         self.addWidget(self.loop)
         self.addWidget(QtWidgets.QLabel("  "))
         self.addWidget(self.where)
@@ -102,13 +111,25 @@ class ReplayBar(QtWidgets.QToolBar):
             later = [t for t, _ in self.marks if t > now + 0.5]
             self._seek((later or [self.marks[0][0]])[0] - 1.0)  # a second before: see it rise
 
-    def _looping(self, on: bool) -> None:
-        """Loop the minute up to now (a moment found with the timeline or the alarm marks)."""
+    def set_end(self, end: str) -> None:
+        """Put the loop's ``end`` ("A" or "B") at the moment shown."""
         if self.source is not None:
+            self.ends[end] = self.source.now()
+            self.end_buttons[end].setText(f"{end} {time.strftime('%H:%M:%S', time.localtime(self.ends[end]))}")
+
+    def _looping(self, on: bool) -> None:
+        """Loop from A to B (in either order), or without both, the minute up to now."""
+        if self.source is None:
+            return
+        if len(self.ends) == 2 and self.ends["A"] != self.ends["B"]:
+            self.loop_range = (min(self.ends.values()), max(self.ends.values()))
+        else:
             now = self.source.now()
-            self.loop_range = (max(now - 60.0, self.source.start_time), now) if on else None
-            if on:
-                self._seek(self.loop_range[0])
+            self.loop_range = (max(now - 60.0, self.source.start_time), now)
+        if not on:
+            self.loop_range = None
+        else:
+            self._seek(self.loop_range[0])
 
     def _span(self) -> float:
         """Seconds the timeline spans: the whole recording, or as much as has been read of one cut off."""
