@@ -174,6 +174,10 @@ def test_the_test_scenario_command_writes_json_and_a_summary_with_trends(tmp_pat
     assert summary["scenario"] == "DE bearing overheating" and summary["simulated_s"] == 1200
     first = min(summary["alarms"], key=lambda a: a["t_s"])
     assert first["signal"] == "bearing_de_excess"  # the model's residual sees it first
+    # the bearing itself: 52 °C warm + the scenario's 1.5 °C a minute from 60 s + the simulator's own
+    # fault 50 ((t - 60) / 1200)² reach the 82 °C warning at 697 s
+    [crossed] = [c for c in summary["crossings"] if (c["signal"], c["limit"]) == ("bearing_de_temp", "warn_high")]
+    assert abs(crossed["t_s"] - 697) <= 10, crossed
     report = json.loads((tmp_path / "bearing.json").read_text())
     assert len(report["traces"]["bearing_de_temp"]["t"]) == 121
     page = (tmp_path / "bearing.html").read_text()
