@@ -191,13 +191,15 @@ class Session:
             messages.close()
         self._scanned = marks
 
-    def _pure_copy(self) -> tuple:
-        """Copies of what the data made: state, decoding (models, faults), alarms, forecasts.
-        The twin's configuration is shared, not copied."""
+    def _pure_copy(self, parts: tuple | None = None) -> tuple:
+        """Copies of what the data made (``parts``; default: the session's state, decoding
+        with its models and faults, alarms and forecasts); the twin's configuration and the
+        scenario are shared, not copied."""
+        parts = parts or (self.state, self.ingest, self.alarms, self.forecasts)
         shared = {id(s): s for s in self.twin.signals.values()} | {id(self.twin.signals): self.twin.signals}
-        if self.ingest.faults is not None:
-            shared[id(self.ingest.faults.scenario)] = self.ingest.faults.scenario
-        return copy.deepcopy((self.state, self.ingest, self.alarms, self.forecasts), shared)
+        if parts[1].faults is not None:
+            shared[id(parts[1].faults.scenario)] = parts[1].faults.scenario
+        return copy.deepcopy(parts, shared)
 
     def _snapshot_if_due(self) -> None:
         """Every SNAPSHOT_S of recorded time, with the replay and the feed held for a moment
@@ -230,9 +232,8 @@ class Session:
         source.worker.stop()
         self.feed.worker.stop()
         at, snapshot = max((s for s in self._snapshots if s[0] <= t), key=lambda s: s[0])
-        keep, self._snapshots = self._snapshots, []
-        state, ingest, alarms, forecasts = self._restore(snapshot)
-        self._snapshots = [s for s in keep if s[0] <= at]  # those after are rebuilt as it plays again
+        state, ingest, alarms, forecasts = self._pure_copy(snapshot)  # a copy: the snapshot stays for the next seek
+        self._snapshots = [s for s in self._snapshots if s[0] <= at]  # those after are made again as it plays
         source.rewind(at)
         for _ in play_through(source.take_until(t), ingest, state, alarms):
             pass  # every message applied, in order
@@ -246,13 +247,6 @@ class Session:
         self._undrawn_names |= set(self.twin.signals)
         self._alarms_owed |= set(alarms.defs)
         self.feed.start()
-
-    def _restore(self, snapshot: tuple) -> tuple:
-        shared = {id(s): s for s in self.twin.signals.values()} | {id(self.twin.signals): self.twin.signals}
-        faults = snapshot[1].faults
-        if faults is not None:
-            shared[id(faults.scenario)] = faults.scenario
-        return copy.deepcopy(snapshot, shared)  # a copy: the snapshot stays for the next seek
 
     def refresh_alarms(self, ids=None) -> None:
         """Redraw the parts of alarms ``ids`` (default: all) at the next tick: after an
