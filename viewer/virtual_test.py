@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from viewer.live.ingest import Ingest
 from viewer.live.simulator import Simulator

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 
-from viewer.live.payload import set_path
+from viewer.live.payload import PayloadError, extract, set_path, to_number
 from viewer.live.updates import Decoded, Update
 from viewer.twin.fields import parse_field_path
 from viewer.twin.scenario import Scenario
@@ -139,10 +139,11 @@ class SourceFaults:
             self.faults.acted.update(name for name, _ in readers)
             return None
         for name, keys in readers:
-            value = document if keys is None else _get(document, keys)
-            if not isinstance(value, (int, float)):
+            try:  # read as the viewer will read it
+                value = to_number(document) if keys is None else extract(document, keys)
+            except PayloadError:
                 continue
-            out = Decoded(updates=[Update(name, float(value), now)])
+            out = Decoded(updates=[Update(name, value, now)])
             self.faults.apply(out, now)
             if keys is None:
                 return out.updates[0].value if out.updates else None
@@ -153,17 +154,10 @@ class SourceFaults:
         return document
 
 
-def _get(document, keys):
-    node = document
-    for key in keys:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
-
-
 def _remove(document, keys) -> None:
-    parent = _get(document, keys[:-1]) if len(keys) > 1 else document
+    """Take the field at ``keys`` out of ``document`` (a frozen sensor sends nothing)."""
+    parent = document
+    for key in keys[:-1]:
+        parent = parent[key]  # there: its value was just read
     if isinstance(parent, dict):
         parent.pop(keys[-1], None)

@@ -3,8 +3,6 @@ soonest first (:mod:`viewer.predict`, kept fresh by the session)."""
 
 from __future__ import annotations
 
-import time
-
 from PySide6 import QtCore, QtWidgets
 
 from overlays.label_rule import rate_text
