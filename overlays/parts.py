@@ -19,14 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 import pyvista as pv
 from overlays import vtk_classes as vtk
-from vtkmodules.util.numpy_support import numpy_to_vtk
 
-from meshes import Assembly, cache
+from meshes import Assembly
 from overlays import palette
+from overlays.geometry import Geometry, group_roots, polydata, prepare
 from overlays.selection import Selection
 
-_FEATURE_ANGLE = 35.0  # degrees: sharper edges are drawn as edges, not smoothed
-_PROCESSED = ("points", "faces", "normals", "rgb", "point_part", "cell_part")
+
+
+#: What dimmed parts fade into: the scene's dark background, so they recede.
+DIM_RGB = (40, 47, 62)
+DIM_RGBA = np.array([*DIM_RGB, 255], dtype=np.float32)
 
 
 @dataclass
@@ -82,9 +85,11 @@ class PartMeshes:
         self.neutral_range = palette.NEUTRAL_RANGES[0]
         self._tint = np.full((n, 4), 255, dtype=np.float32)
         self._tint_weight = np.zeros(n, dtype=np.float32)  # 0: no tint
+        self._dim = np.zeros(n, dtype=np.float32)  # 0..1 of the way into DIM_RGB: out of the way
+        self._offsets: dict[str, np.ndarray] = {}  # part -> world translation (a walkthrough's exploded view)
         self._point_colours: dict[str, tuple] = {}  # part -> (group, its points, their RGBA): fields
         self._subtree = self._subtrees()
-        self._root_of = _group_roots(assembly, self.moving)
+        self._root_of = group_roots(assembly, self.moving)
         prepared = prepare(assembly, self.moving) if prepared is None else prepared
         self._local_bounds = prepared.corners
         self.groups = [self._build_group(root, arrays) for root, arrays in prepared.groups.items()]
@@ -112,7 +117,7 @@ class PartMeshes:
 
     def _build_group(self, root: str | None, arrays: dict[str, np.ndarray]) -> _Group:
         indices = np.flatnonzero(np.bincount(arrays["cell_part"])).tolist()  # O(n): no sort of 5M cells
-        mesh = _polydata(arrays["points"], arrays["faces"])
+        mesh = polydata(arrays["points"], arrays["faces"])
         mesh.point_data["Normals"] = arrays["normals"]
         mesh.point_data.active_normals_name = "Normals"
         mesh.point_data["rgba"] = _rgba(arrays["rgb"])  # as drawn: RGB is converted on every upload
@@ -217,11 +222,38 @@ class PartMeshes:
         self._tint_weight[idx] = weight
         self._mark(idx, "look_dirty")
 
+    def set_dim(self, idx: np.ndarray, weight: float) -> None:
+        """Fade parts ``idx`` ``weight`` (0..1; 0 restores them) of the way into
+        :data:`DIM_RGB`, data colours too: the rest of the machine, while a walkthrough
+        step shows the parts that matter."""
+        idx = np.asarray(idx, dtype=np.int64)
+        self._dim[idx] = weight
+        self._mark(idx, "look_dirty")
+
+    def set_offset(self, name: str, by) -> None:
+        """Move ``name`` and what rides on it ``by`` metres in the world frame (``None``:
+        back in place), over its joint motion. Only a moving part (see ``moving``) has
+        an actor of its own to move."""
+        if by is None:
+            self._offsets.pop(name, None)
+        else:
+            self._offsets[name] = np.asarray(by, dtype=float)
+        self._worlds = None
+        self._joints_dirty = True
+
     def set_visible(self, name: str, visible: bool) -> None:
         """Show or hide ``name`` and every part under it."""
-        idx = self._subtree[name]
-        self._hidden[idx] = not visible
+        self.set_hidden(self._subtree[name], not visible)
+
+    def set_hidden(self, idx: np.ndarray, hidden: bool) -> None:
+        """Hide (or show) the parts ``idx`` themselves, not what is under them."""
+        idx = np.asarray(idx, dtype=np.int64)
+        self._hidden[idx] = hidden
         self._mark(idx, "points_dirty")
+
+    def subtree(self, name: str) -> np.ndarray:
+        """Indices of ``name`` and every part under it."""
+        return self._subtree[name]
 
     def is_visible(self, name: str) -> bool:
         """False if the part is hidden."""
@@ -253,7 +285,7 @@ class PartMeshes:
                 group.rgba[group.coloured] = self._tinted(self._override.take(part, axis=0), part)
                 for owner, points, colours in self._point_colours.values():  # fields, over their parts' one colour
                     if owner is group:
-                        group.rgba[points] = colours
+                        group.rgba[points] = self._tinted(colours, pp[points])
                 group.mesh.GetPointData().GetArray("rgba").Modified()  # only the colours are uploaded again
                 group.colours_dirty = group.look_dirty = False
             if group.points_dirty:
@@ -276,16 +308,25 @@ class PartMeshes:
             self.selection.follow()
 
     def _tinted(self, rgb: np.ndarray, point_part: np.ndarray) -> np.ndarray:
-        """``rgb`` (RGBA) of points of parts ``point_part`` with the parts' alarm tints mixed in."""
-        if not self._tint_weight.any():  # costs nothing while no part is in alarm
-            return rgb
-        w = self._tint_weight.take(point_part)[:, None]
-        return np.rint(rgb * (1 - w) + self._tint.take(point_part, axis=0) * w)
+        """``rgb`` (RGBA) of points of parts ``point_part`` with the parts' alarm tints mixed
+        in, then faded where dimmed."""
+        if self._tint_weight.any():  # costs nothing while no part is in alarm
+            w = self._tint_weight.take(point_part)[:, None]
+            rgb = np.rint(rgb * (1 - w) + self._tint.take(point_part, axis=0) * w)
+        if self._dim.any():
+            w = self._dim.take(point_part)[:, None]
+            rgb = np.rint(rgb * (1 - w) + DIM_RGBA * w)
+        return rgb
 
     def world_transforms(self) -> dict[str, np.ndarray]:
         """Current world matrix of every part's frame (kept until a joint moves)."""
         if self._worlds is None:
             self._worlds = self.assembly.world_transforms(self.joints)
+            for name, by in self._offsets.items():
+                for i in self._subtree[name]:
+                    moved = self._worlds[self.names[i]].copy()
+                    moved[:3, 3] += by
+                    self._worlds[self.names[i]] = moved
         return self._worlds
 
     def close(self) -> None:
@@ -374,120 +415,6 @@ class PartMeshes:
         self.selection.show(name)
 
 
-def _group_roots(assembly: Assembly, moving: list[str]) -> dict[str, str | None]:
-    """Part -> the moving part it rides on (itself if it moves), or None."""
-    moving = set(moving)
-    return {name: next((c for c in [name, *assembly.ancestors(name)] if c in moving), None)
-            for name in assembly.parts}
-
-
-@dataclass
-class Geometry:
-    """What :class:`PartMeshes` draws, made ahead by :func:`prepare`."""
-
-    groups: dict[str | None, dict[str, np.ndarray]]  # group root (None: static parts) -> merged arrays
-    corners: list[np.ndarray | None]  # per part: the 8 corners of its box in its own frame, or None
-
-
-def prepare(assembly: Assembly, moving) -> Geometry:
-    """Each rigid group's merged arrays, with normals, and each part's box: the slow
-    part of building :class:`PartMeshes`, safe on any thread (numpy and VTK filters,
-    no rendering).
-
-    Parameters
-    ----------
-    assembly : Assembly
-        The machine.
-    moving : iterable of str
-        Parts that will get joint motions, as for :class:`PartMeshes`.
-
-    Returns
-    -------
-    Geometry
-        The groups with geometry, and the parts' boxes.
-    """
-    moving = [name for name in assembly.parts if name in set(moving)]
-    root_of, rest = _group_roots(assembly, moving), assembly.world_transforms()
-    index = {name: i for i, name in enumerate(assembly.parts)}
-    groups = {}
-    for root in [None, *moving]:
-        parts = [p for p in assembly if p.has_geometry and root_of[p.name] == root]
-        if parts:
-            to_root = np.eye(4) if root is None else np.linalg.inv(rest[root])
-            groups[root] = _processed(parts, [index[p.name] for p in parts], to_root, rest)
-    return Geometry(groups, [_corners(p.vertices) if p.has_geometry else None for p in assembly])
-
-
-def _processed(parts: list, indices: list[int], to_root: np.ndarray, rest: dict) -> dict[str, np.ndarray]:
-    """Merged arrays of ``parts`` in the group's frame, with the file's normals, or
-    normals split at sharp edges: from the mesh cache when these exact inputs were
-    processed before."""
-    # Written straight into the merged arrays, in float32: no per-part temporaries.
-    n_points = np.cumsum([0] + [len(p.vertices) for p in parts])
-    n_faces = np.cumsum([0] + [len(p.faces) for p in parts])
-    inputs = {
-        "points": np.empty((n_points[-1], 3), np.float32),
-        "faces": np.empty((n_faces[-1], 3), np.int32),
-        "rgb": np.empty((n_points[-1], 3), np.uint8),
-        "point_part": np.repeat(np.array(indices, dtype=np.int32), np.diff(n_points)),
-        "cell_part": np.repeat(np.array(indices, dtype=np.int32), np.diff(n_faces)),
-    }
-    with_normals = all(p.normals is not None for p in parts)
-    normals = np.empty((n_points[-1], 3), np.float32) if with_normals else None
-    for i, part in enumerate(parts):
-        points, m = slice(n_points[i], n_points[i + 1]), to_root @ rest[part.name]
-        np.matmul(part.vertices, m[:3, :3].T.astype(np.float32), out=inputs["points"][points])
-        inputs["points"][points] += m[:3, 3].astype(np.float32)
-        np.add(part.faces, n_points[i], out=inputs["faces"][n_faces[i]:n_faces[i + 1]], casting="unsafe")
-        inputs["rgb"][points] = part.colors
-        if with_normals:  # normals turn by the inverse transpose (row vectors: times the inverse)
-            np.matmul(part.normals, np.linalg.inv(m[:3, :3]).astype(np.float32), out=normals[points])
-    if with_normals:  # as the file gives them: nothing to compute or cache
-        length = np.linalg.norm(normals, axis=1, keepdims=True)
-        np.divide(normals, length, out=normals, where=length > 0)
-        return {**inputs, "normals": normals}
-    entry = cache.key(inputs, options=f"feature_angle={_FEATURE_ANGLE}")
-    cached = cache.load(entry, _PROCESSED)
-    if cached is not None:
-        return cached
-    mesh = _polydata(inputs["points"], inputs["faces"])
-    for name in ("rgb", "point_part"):
-        mesh.point_data[name] = inputs[name]
-    mesh.cell_data["cell_part"] = inputs["cell_part"]
-    del inputs
-    # Split at sharp edges so machined faces look flat and round parts smooth.
-    mesh = mesh.compute_normals(split_vertices=True, feature_angle=_FEATURE_ANGLE,
-                                consistent_normals=False, auto_orient_normals=False)
-    arrays = {
-        "points": np.asarray(mesh.points, dtype=np.float32),
-        "faces": np.asarray(mesh.regular_faces, dtype=np.int32),
-        "normals": np.asarray(mesh.point_data["Normals"], dtype=np.float32),
-        "rgb": np.asarray(mesh.point_data["rgb"]),
-        "point_part": np.asarray(mesh.point_data["point_part"]),
-        "cell_part": np.asarray(mesh.cell_data["cell_part"]),
-    }
-    cache.save(entry, arrays)
-    return arrays
-
-
-def _polydata(points: np.ndarray, faces: np.ndarray) -> pv.PolyData:
-    """Triangles as a PolyData whose cell array keeps 32-bit ids (half the memory of
-    the 64-bit default), sharing ``points``."""
-    cells = vtk.vtkCellArray()
-    offsets = np.arange(0, faces.size + 1, 3, dtype=np.int32)
-    cells.SetData(numpy_to_vtk(offsets, deep=True), numpy_to_vtk(np.ascontiguousarray(faces).ravel(), deep=False))
-    mesh = pv.PolyData()
-    mesh.points = points  # no vertex cells, unlike PolyData(points)
-    mesh.SetPolys(cells)
-    return mesh
-
-
 def _rgba(rgb: np.ndarray) -> np.ndarray:
     """Opaque RGBA of ``rgb`` (n x 3 uint8)."""
     return np.c_[rgb, np.full(len(rgb), 255, np.uint8)]
-
-
-def _corners(vertices: np.ndarray) -> np.ndarray:
-    """The 8 corners of the axis-aligned box around ``vertices``."""
-    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
-    return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])

@@ -35,8 +35,13 @@ def test_the_wheel_holds_every_module_and_the_sample_machines(installed):
                              capture_output=True, text=True, check=True).stdout.split()
     missing = [f for f in tracked if f.endswith(".py") and not (installed / f).is_file()]
     assert missing == []
-    for sample in ("pump/pump.twin.yaml", "pump/pump_skid.glb", "robot/robot.twin.yaml", "robot/robot_cell.glb"):
-        assert (installed / "viewer" / "resources" / "machines" / sample).is_file()
+    # every file a sample machine needs: twins, meshes, scenarios, procedures and their pictures
+    data = subprocess.run(["git", "ls-files", "resources/machines"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.split()
+    data = [f for f in data if not f.endswith(".py")]
+    assert {"resources/machines/pump/pump.twin.yaml", "resources/machines/pump/procedures/seal_replacement.yaml",
+            "resources/machines/pump/procedures/images/runout.png"} <= set(data)
+    assert [f for f in data if not (installed / "viewer" / f).is_file()] == []
 
 
 def test_the_installed_demo_runs_and_leaves_nothing_behind(installed, tmp_path, qapp):

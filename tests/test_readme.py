@@ -6,7 +6,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from viewer.samples import SAMPLES
+from viewer.twin.loader import load_twin
+from viewer.twin.procedure import load_procedures
 from viewer.twin.scenario import ScenarioSpec
+from viewer.twin.yaml_lines import Lines
 from viewer.twin.schema import BindingSpec, BrokerSpec, SignalSpec, SimulatedTopic, TwinSpec
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -20,6 +24,12 @@ def test_every_yaml_example_in_the_readme_is_valid(block):
         return
     if "scenario" in block:
         ScenarioSpec.model_validate(block)
+        return
+    if "procedure" in block:  # written as if beside the demo pump's procedure: its names and pictures
+        pump = load_twin(SAMPLES["pump"])
+        at = SAMPLES["pump"].parent / "procedures" / "readme.yaml"
+        procedures, problems = load_procedures([block], at, Lines(), set(pump.assembly.parts), pump.signals)
+        assert problems == [] and len(procedures) == 1
         return
     parts = {"broker": BrokerSpec.model_validate, "signals": lambda v: [SignalSpec.model_validate(s) for s in v.values()],
              "bindings": lambda v: [BindingSpec.model_validate(b) for b in v],

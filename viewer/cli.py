@@ -187,8 +187,10 @@ def main(argv=None) -> int:
                 twin = load_twin(args.twin, allow_outside=args.allow_outside)
             for note in twin.notes:
                 print(f"{args.twin}: {note}")
+            n = len(twin.procedures)
+            procedures = f", {n} procedure{'' if n == 1 else 's'}" if n else ""
             print(f"{args.twin}: OK: {len(twin.assembly)} parts, {len(twin.signals)} signals, "
-                  f"{len(twin.bindings)} bindings")
+                  f"{len(twin.bindings)} bindings{procedures}")
             return 0
         if args.command == "watch":
             from viewer.watch import watch

@@ -16,20 +16,18 @@ from overlays.colormap import QUALITY_LOOKS, ColourRule, untrusted
 from overlays.label_rule import LabelRule
 from overlays.field import FieldLayer
 from overlays.labels import LabelLayer
-from overlays.legend import LegendLayer
-from overlays.legend_panel import LegendSpec, humanise, legend_title, marker_tags
-from overlays.parts import PartMeshes, prepare
+from overlays.legend_panel import marker_tags
+from overlays.geometry import prepare
+from overlays.parts import PartMeshes
+from viewer.legends import twin_legends
 from viewer.twin.loader import Twin
 from viewer.twin.schema import BindingSpec
-from viewer.twin.units import pretty_unit
 
 _MOVES = ("rotate", "translate", "spin")
 BACKGROUND = ("#1d2330", "#3b4558")  # bottom, top: dark so colours and labels read well
 # No multisampling: on software GL (llvmpipe) 4x MSAA made a pump frame at 1280x800
 # cost 75 ms instead of 19 ms; VTK's FXAA falls back to SSAA there, which is slower still.
 MULTI_SAMPLES = 0
-MAX_LEGENDS = 6  # more colour bars than this hide the machine
-MAX_CARETS = 16  # a legend over more values shows none: that many carets are a smear, not a reading
 LABEL_PERIOD_S = 0.1  # label texts change at most this often
 BLINK_PERIOD_S = 1.0  # an unacknowledged badge's halo blinks once a second: 2 renders/s of an idle view
 ALARM_TINT = 0.6  # share of the severity colour in a part in alarm that has no data colour
@@ -38,8 +36,8 @@ _BADGES = ["live", "no data", "last known", "stale", "offline"]  # better to wor
 
 
 def moving_parts(twin: Twin) -> set[str]:
-    """The parts a binding moves: each starts a rigid group of its own."""
-    return {b.part for b in twin.bindings if b.kind in _MOVES}
+    """The parts a binding or a procedure's step moves: each starts a rigid group of its own."""
+    return {b.part for b in twin.bindings if b.kind in _MOVES} | {p for pr in twin.procedures for p in pr.moved_parts}
 
 
 def prepare_geometry(twin: Twin) -> None:
@@ -75,7 +73,8 @@ class Scene:
         self.fields = [(b, FieldLayer(plotter, self.parts, b.part, np.array([s.at for s in b.sensors]),
                                       ColourRule(b.cmap, *b.range), b.power)) for b in bindings if b.kind == "field"]
         self._alarm_look()  # the condition view, the selection colour, no badges yet
-        self.legends = self._add_legends()
+        self.legends, self._legend_signals = twin_legends(plotter, twin, self.colours + self.fields, self._index)
+        self._legend_names = {name for signals in self._legend_signals for name, _ in signals}
 
         self.moves: list[tuple[BindingSpec, object]] = []
         for b in bindings:
@@ -120,31 +119,6 @@ class Scene:
             scales.append(self.twin.conversions.get((self._index[id(b)], b.signal), (1.0, 0.0)))
         return [(rule, signals, set(signals), np.concatenate(t), np.concatenate(o), np.array(c).T)
                 for rule, signals, t, o, c in sets.values()]
-
-    def _add_legends(self) -> LegendLayer | None:
-        """One colour legend per distinct map, range and unit: titled with its bindings'
-        display name, its signals' limits marked on the bar, a caret per signal (none
-        over more than :data:`MAX_CARETS` signals)."""
-        groups: dict[tuple, list[BindingSpec]] = {}
-        for b, _ in self.colours + self.fields:
-            groups.setdefault((b.cmap, b.range, b.unit or self.twin.signals[b.signals[0]].unit), []).append(b)
-        limits = {a.id: a.limits for a in self.twin.alarms}
-        specs, self._legend_signals = [], []
-        for (cmap, (low, high), unit), bound in list(groups.items())[:MAX_LEGENDS]:
-            # signal -> (scale, offset) into the legend's unit, in binding order; a caret for each
-            # colour binding's (a field's sensors have their markers and labels instead)
-            signals = {b.signal: self.twin.conversions.get((self._index[id(b)], b.signal), (1.0, 0.0))
-                       for b in bound if b.kind == "colour"}
-            names = [b.title or self.twin.signals[b.signals[0]].spec.description or humanise(b.signals[0]) for b in bound]
-            marks = {(self.twin.converted(self._index[id(b)], n, v), 3 if key.startswith("alarm") else 2)
-                     for b in bound for n in b.signals  # a colour binding's own limits replace its signal's
-                     for key, v in limits.get(f"{n}@{b.part}" if b.limits else n, {}).items()}
-            carets = len(signals) <= MAX_CARETS
-            specs.append(LegendSpec(ColourRule(cmap, low, high), legend_title([n for b in bound for n in b.signals], names),
-                                    pretty_unit(unit), sorted(marks), marker_tags(list(signals)) if carets else []))
-            self._legend_signals.append(list(signals.items()) if carets else [])
-        self._legend_names = {name for signals in self._legend_signals for name, _ in signals}
-        return LegendLayer(self.plotter.renderer, specs) if specs else None
 
     def _sync_legends(self, values) -> None:
         """Carets over the legends' bars at the colour-bound values (hidden without one)."""
@@ -277,6 +251,8 @@ class Scene:
     def _label_text(self, i: int, values) -> str:
         """Label ``i``'s text, with the worst quality of its signals when not live."""
         binding, rule = self.labels[i]
+        if not self.parts.is_visible(binding.part):
+            return ""  # a hidden part's label goes with it
         index = self._index[id(binding)]
         values = {n: self.twin.converted(index, n, values.get(n)) for n in rule.names}
         worst = max((self.qualities.get(n, "live") for n in rule.names), key=_BADGES.index, default="live")
@@ -386,7 +362,8 @@ class Scene:
             self.badges.actor.SetVisibility("badges" not in self.hidden_layers)
         if self.badges is None:
             return
-        parts = sorted(self.alarm_looks, key=lambda p: (self.alarm_looks[p][0], p))  # worst drawn on top
+        parts = sorted((p for p in self.alarm_looks if self.parts.is_visible(p)),  # a hidden part has none
+                       key=lambda p: (self.alarm_looks[p][0], p))  # worst drawn on top
         # Per badge, in its part's own frame: a sphere around the part (a box that does not
         # wobble as the part spins) and points on its surface (where to ask whether it shows).
         spheres = [self.parts.extent(p) or (np.zeros(3), 0.0) for p in parts]
@@ -431,6 +408,14 @@ class Scene:
             return False
         self._blink_clock %= BLINK_PERIOD_S / 2
         return self.badges.blink(not self.badges.phase)
+
+    def shown_parts_changed(self, values) -> None:
+        """After parts were hidden or shown (the parts tree, a walkthrough step): their
+        labels, badges and sensor markers go and come with them."""
+        for _, field in self.fields:
+            field.actor.SetVisibility(self.parts.is_visible(field.part) and "colours" not in self.hidden_layers)
+        self.set_alarms({})  # the badges again, of the parts shown
+        self.sync(values, set(), 0.0, force=True)
 
     def bindings_of(self, part: str) -> list[BindingSpec]:
         """Bindings that act on ``part`` or on a part it belongs to."""

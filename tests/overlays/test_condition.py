@@ -27,6 +27,7 @@ def _frame(plotter) -> np.ndarray:
 def _pump_without_labels(tmp_path):
     """The demo pump (its colour bindings kept, its labels taken out: they cover parts)."""
     shutil.copy(f"{PUMP}/pump_skid.glb", tmp_path)
+    shutil.copytree(f"{PUMP}/procedures", tmp_path / "procedures", dirs_exist_ok=True)
     lines = Path(PUMP, "pump.twin.yaml").read_text().splitlines()
     (tmp_path / "pump.twin.yaml").write_text("\n".join(l for l in lines if "{label:" not in l) + "\n")
     return load_twin(tmp_path / "pump.twin.yaml")

@@ -13,7 +13,8 @@ from overlays.legend_panel import _elide, humanise, legend_title, marker_tags, n
 from overlays.palette import SEVERITY_RGB
 from tests.conftest import make_test_machine
 from tests.pixels import colour_at, near
-from viewer.scene import LABEL_PERIOD_S, MAX_CARETS, Scene
+from viewer.legends import MAX_CARETS
+from viewer.scene import LABEL_PERIOD_S, Scene
 from viewer.twin.loader import load_twin
 
 PUMP = "resources/machines/pump"
@@ -53,6 +54,7 @@ def _pump_without_labels(tmp_path):
     """The demo pump's colour bindings and legends (its labels taken out: they would change
     the frame too)."""
     shutil.copy(f"{PUMP}/pump_skid.glb", tmp_path)
+    shutil.copytree(f"{PUMP}/procedures", tmp_path / "procedures", dirs_exist_ok=True)
     lines = Path(PUMP, "pump.twin.yaml").read_text().splitlines()
     (tmp_path / "pump.twin.yaml").write_text("\n".join(l for l in lines if "{label:" not in l) + "\n")
     twin = load_twin(tmp_path / "pump.twin.yaml")

@@ -105,7 +105,7 @@ def test_the_demo_s_scenarios_load_and_touch_what_they_name():
     pump = load_twin(SAMPLES["pump"], geometry=False)
     folder = SAMPLES["pump"].parent / "scenarios"
     names = sorted(p.stem for p in folder.glob("*.yaml"))
-    assert names == ["bearing_overheating", "cavitation", "sensor_failure"]
+    assert names == ["bearing_overheating", "cavitation", "seal_service", "sensor_failure"]
     kinds = {f.kind for name in names for f in load_scenario(folder / f"{name}.yaml", pump.signals).spec.faults}
     assert {"ramp", "step", "oscillate", "noise", "freeze", "dropout", "override"} <= kinds
 

@@ -18,27 +18,23 @@ from viewer.qt.flight import CameraFlight
 from viewer.qt import layout as window_layout
 from viewer.qt.formatting import label_formats
 from viewer.qt.loading import TwinLoader
+from viewer.qt.menus import LAYERS, add_action, build_menus
 from viewer.qt.panels import PartDetails, PartsTree, SignalTable
-from viewer.qt.recording import RecordControl, open_recording_dialog
 from viewer.qt.replay_bar import ReplayBar
 from viewer.qt.simulator_bar import SimulatorBar
-from viewer.qt.settings import flag, settings
+from viewer.qt.settings import settings
 from viewer.qt.status import StatusBar
 from viewer.qt.topics import TopicBrowser
 from viewer.qt.trends import TrendDock
 from viewer.qt.upcoming import UpcomingList
+from viewer.qt.walkthrough import WalkthroughControl
 from viewer.scene import MULTI_SAMPLES
 from viewer.session import Session
 from viewer.twin.loader import Twin
 
 FRAME_MS = 33  # UI timer: at most ~30 renders a second, whatever the message rate
 PANEL_EVERY = 8  # refresh panels every 8th frame (~4 Hz): numbers a person can read
-VIEW_KEYS = {"iso": "0", "front": "1", "top": "7", "side": "3"}  # numeric keypad habits
 CLOCK_EVERY = 30  # alarm durations and values move on every 30th frame (~1 s)
-#: View > Layers: setting name -> menu text, shortcut. "condition" is the condition view.
-LAYERS = {"colours": ("Data &colours", "Shift+C"), "labels": ("&Labels", "Shift+L"),
-          "badges": ("Alarm &badges", "Shift+B"), "legends": ("Le&gends", "Shift+G"),
-          "condition": ("Co&ndition view", "Shift+N")}
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -125,12 +121,22 @@ class MainWindow(QtWidgets.QMainWindow):
         for table in (self.signals, self.details.table):
             table.trend_requested.connect(self.trend)
         self._details_dock = selected
+        self.walkthroughs = WalkthroughControl(self)  # guided procedures, beside the part details
+        scroll = QtWidgets.QScrollArea()  # a long step scrolls; the dock never makes the window taller
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setWidget(self.walkthroughs.panel)
+        self.walkthrough_dock = self._dock("Walkthrough", scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(selected, self.walkthrough_dock)
+        selected.raise_()
         self.flight = CameraFlight(self.plotter, self)  # a click in the alarm list flies to the part
 
         self.status_bar = StatusBar()
         self.status_bar.alarms_clicked.connect(self.show_alarm_list)
         self.setStatusBar(self.status_bar)
-        self._build_actions(samples or {})
+        build_menus(self, samples or {})
+        add_action(self, self.view_menu, "&Walkthrough", lambda: (self.walkthrough_dock.show(),
+                                                                   self.walkthrough_dock.raise_()), "Ctrl+Shift+W")
         self.condition_button = QtWidgets.QToolButton()
         self.condition_button.setDefaultAction(self.layer_actions["condition"])
         self.condition_button.setAutoRaise(True)
@@ -167,52 +173,6 @@ class MainWindow(QtWidgets.QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
-
-    def _build_actions(self, samples: dict[str, Path]) -> None:
-        bar = self.addToolBar("View")
-        bar.setObjectName("view-toolbar")
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open twin or mesh…", self.open_dialog, QtGui.QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open &recording…", lambda: open_recording_dialog(self))
-        self.recording = RecordControl(self, self)  # File > Record and the toolbar's button
-        file_menu.addAction(self.recording.action)
-        bar.addAction(self.recording.action)
-        if samples:
-            sample_menu = file_menu.addMenu("Open &sample")
-            for name, path in samples.items():
-                self._action(sample_menu, name, lambda _checked=False, p=path: self.open_path(p))
-        self._action(file_menu, "Save &screenshot…", self.screenshot_dialog, "Ctrl+P", bar)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
-        view_menu = self.menuBar().addMenu("&View")
-        self._action(view_menu, "&Reset view", self.reset_view, "R", bar)
-        for name, key in VIEW_KEYS.items():
-            self._action(view_menu, name.title(), lambda _checked=False, n=name: self.standard_view(n), key, bar)
-        self._action(view_menu, "&Fit to part", self.fit_selected, "F", bar)
-        view_menu.addSeparator()
-        layers_menu = view_menu.addMenu("&Layers")
-        layers_bar = self.addToolBar("Layers")
-        layers_bar.setObjectName("layers-toolbar")
-        self.layer_actions: dict[str, QtGui.QAction] = {}
-        for name, (text, key) in LAYERS.items():
-            action = self._action(layers_menu, text, lambda on, n=name: self.set_layer(n, on), key, layers_bar)
-            action.setCheckable(True)
-            action.setChecked(flag(self.settings, f"layers/{name}", True))
-            action.setToolTip(f"Show or hide {text.replace('&', '').lower()} ({key})")
-            self.layer_actions[name] = action
-        view_menu.addSeparator()
-        self._action(view_menu, "&Alarm list", self.show_alarm_list, "Ctrl+L")
-        self._action(view_menu, "&Trends", lambda: (self.trends_dock.show(), self.trends_dock.raise_()), "Ctrl+T")
-
-    def _action(self, menu, text, slot, shortcut=None, toolbar=None) -> QtGui.QAction:
-        action = QtGui.QAction(text, self)
-        action.triggered.connect(slot)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        menu.addAction(action)
-        if toolbar is not None:
-            toolbar.addAction(action)
-        return action
 
     def show_twin(self, twin: Twin, source=None) -> bool:
         """Replace what is shown by ``twin`` and connect to its broker (or play ``source``,
@@ -257,6 +217,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.alarm_list.set_session(session)
             self.upcoming.set_session(session)
             self.trends.set_session(session)
+            self.walkthroughs.set_session(session)
             self._apply_layers()
             self.setWindowTitle(f"{twin.name} — TwinView")
             self._refresh_status()
@@ -321,6 +282,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.replay_bar.refresh()
             self.recording.refresh()
             self.topics.refresh()
+            self.walkthroughs.tick()
         if self._frame % CLOCK_EVERY == 0:
             self.alarm_list.tick()
         if session.forecasts_changed or self._frame % CLOCK_EVERY == 0:  # new fits; times count down
@@ -411,7 +373,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_visibility(self, name: str, visible: bool) -> None:
         self.session.scene.parts.set_visible(name, visible)
-        self.session.scene.parts.flush()
+        self.session.scene.shown_parts_changed(self.session.state.values())
         self.plotter.render()
 
     def reset_view(self) -> None:
@@ -493,6 +455,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timer.stop()
         self.topics.stop()
         self.recording.stop()
+        self.walkthroughs.close()
         if self.session is not None:
             self.session.close()
         self.plotter.close()

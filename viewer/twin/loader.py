@@ -7,7 +7,6 @@ never sees a traceback for a mistake in their file.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,27 +28,9 @@ from viewer.twin.models import ModelDef, evaluation_order, model_unit
 from viewer.twin.units import MOTION_UNITS, UnitError, check_unit, conversion, motion_scale, pretty_unit
 from viewer.twin.schema import DEFAULT_STALE_AFTER, MODEL_STATE, BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
 from viewer.twin.tls import TlsError, tls_context
+from viewer.twin.procedure import load_procedures
+from viewer.twin.problems import Problem, TwinError, suggest
 from viewer.twin.yaml_lines import MAX_DEPTH, Lines, YamlLimitError, load_with_lines, read_limited
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One mistake in a twin file."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-class TwinError(Exception):
-    """The twin file has problems; ``problems`` lists every one of them."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
 
 
 @dataclass
@@ -87,8 +68,10 @@ class Twin:
     """(binding index, signal) -> (scale, offset) into the unit the binding asks for."""
     alarms: list[AlarmDef] = field(default_factory=list)
     """The signals' limits (and colour bindings' own), as alarms."""
+    procedures: list = field(default_factory=list)
+    """Its service procedures (:class:`~viewer.twin.procedure.Procedure`), checked."""
     geometry: object | None = None
-    """The parts' merged arrays and boxes (an ``overlays.parts.Geometry``), made off the UI thread by
+    """The parts' merged arrays and boxes (an ``overlays.geometry.Geometry``), made off the UI thread by
     :func:`viewer.scene.prepare_geometry`; None: the scene makes them."""
 
     def converted(self, index: int, signal: str, value: float | None) -> float | None:
@@ -152,17 +135,18 @@ def load_twin(path, allow_outside: bool = False, geometry: bool = True, progress
         spec = TwinSpec.model_validate(data)
     except ValidationError as exc:
         found = [Problem(label, lines.line(loc), message) for loc, message in schema_problems(exc.errors(), data)]
-        raise TwinError(_in_order(repeated + found)) from None
+        raise TwinError(_in_order(repeated + found, label)) from None
 
     checker = _Checker(path, label, lines, allow_outside, geometry, progress, cancelled)
     twin = checker.build(spec)
     if repeated or checker.problems:
-        raise TwinError(_in_order(repeated + checker.problems))
+        raise TwinError(_in_order(repeated + checker.problems, label))
     return twin
 
 
-def _in_order(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: p.line)
+def _in_order(problems: list[Problem], twin_file: str) -> list[Problem]:
+    """The twin file's problems by line, then those of the files it refers to."""
+    return sorted(problems, key=lambda p: (p.file != twin_file, p.file, p.line))
 
 
 def twin_from_mesh(path, progress=None, cancelled=None) -> Twin:
@@ -227,10 +211,13 @@ class _Checker:
         alarms = twin_alarms(spec.bindings, {n: s.spec for n, s in signals.items()}, conversions, self.error)
         self._unchecked_parts()
         self._simulation(spec)
+        known = set(assembly.parts) if self.geometry and not self.unloaded else None
+        procedures, problems = load_procedures(spec.procedures, self.path, self.lines, known, signals)
+        self.problems += problems
         return Twin(
             name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,
             joints=joints, signals=signals, bindings=bindings, spec=spec, notes=notes,
-            broker=self._broker(spec.broker), conversions=conversions, alarms=alarms,
+            broker=self._broker(spec.broker), conversions=conversions, alarms=alarms, procedures=procedures,
         )
 
     def _broker(self, broker: BrokerSpec) -> BrokerSpec:
@@ -487,9 +474,3 @@ def _stale_after(spec: SignalSpec, twin_default) -> float | None:
 def _and(items: list[str]) -> str:
     """a, b and c"""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def suggest(name: str, known) -> str:
-    """`` (did you mean 'x'?)`` for the known name closest to ``name``, or ""."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -29,7 +29,7 @@ _EXPECTED = {
 }
 
 
-def schema_problems(errors: list[dict], data) -> list[tuple[tuple, str]]:
+def schema_problems(errors: list[dict], data, root=TwinSpec) -> list[tuple[tuple, str]]:
     """Each of pydantic's ``errors`` about ``data`` as ``(location, message)``.
 
     Parameters
@@ -38,6 +38,8 @@ def schema_problems(errors: list[dict], data) -> list[tuple[tuple, str]]:
         ``ValidationError.errors()`` of :class:`~viewer.twin.schema.TwinSpec`.
     data : object
         The data validated (the parsed YAML), to name list items.
+    root : type
+        The pydantic model validated (another file's, e.g. a procedure's).
 
     Returns
     -------
@@ -50,7 +52,7 @@ def schema_problems(errors: list[dict], data) -> list[tuple[tuple, str]]:
     alternatives: set[tuple] = set()
     problems = []
     for error in errors:
-        loc, alternative, of_key = _clean(error["loc"])
+        loc, alternative, of_key = _clean(error["loc"], root)
         if of_key:  # ON: 1 in a map: YAML read the key ON as true
             hint = " (write it in quotes)" if isinstance(error["input"], (int, float)) else ""
             problems.append((loc, _at(loc, data, f"key {_shown(error['input'])} must be "
@@ -64,21 +66,21 @@ def schema_problems(errors: list[dict], data) -> list[tuple[tuple, str]]:
             wanted = " or ".join(dict.fromkeys(_expected(e) for e in group))
             problems.append((loc, _at(loc, data, f"must be {wanted}, not {_shown(group[0]['input'])}")))
         else:
-            problems += [(loc, _message(loc, e, data)) for e in group]
+            problems += [(loc, _message(loc, e, data, root)) for e in group]
     return problems
 
 
-def _message(loc: tuple, error: dict, data) -> str:
+def _message(loc: tuple, error: dict, data, root) -> str:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     if kind == "missing" and loc and isinstance(loc[-1], int):  # a tuple too short: (x, y) for a Vec3
-        wanted = len(typing.get_args(_type_at(loc[:-1]))) or "more"
+        wanted = len(typing.get_args(_type_at(loc[:-1], root))) or "more"
         return _at(loc[:-1], data, f"needs {wanted} values, not {len(value) if isinstance(value, list) else 1}")
     if kind == "missing":
         return _at(loc[:-1], data, f"missing key {loc[-1]!r}")
     if kind == "invalid_key":  # 1: x in a part: YAML read the key as a number
         return _at(loc[:-1], data, f"key {_shown(loc[-1])} must be text (write it in quotes)")
     if kind == "extra_forbidden":
-        known = _keys_of(_type_at(loc[:-1]))
+        known = _keys_of(_type_at(loc[:-1], root))
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return _at(loc[:-1], data, f"unknown key {loc[-1]!r}{hint}")
@@ -167,11 +169,11 @@ def _count(n: int, noun: str) -> str:
 # -- the schema's types along a location ------------------------------------------------
 
 
-def _clean(loc) -> tuple[tuple, bool, bool]:
+def _clean(loc, root) -> tuple[tuple, bool, bool]:
     """``loc`` without the names pydantic gives the members of a union (``stale_after``,
     ``constrained-float``); whether it had one (the error is one alternative); whether
     the error is about a mapping's key (then ``loc`` ends at the mapping)."""
-    tp, path, alternative = TwinSpec, [], False
+    tp, path, alternative = root, [], False
     for seg in loc:
         if seg == "[key]":  # follows the key, which pydantic may have changed (true -> 1)
             return tuple(path[:-1]), alternative, True
@@ -184,8 +186,8 @@ def _clean(loc) -> tuple[tuple, bool, bool]:
     return tuple(path), alternative, False
 
 
-def _type_at(loc: tuple):
-    tp = TwinSpec
+def _type_at(loc: tuple, root):
+    tp = root
     for seg in loc:
         tp = _child(_unwrap(tp), seg)
     return _unwrap(tp)

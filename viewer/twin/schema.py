@@ -337,3 +337,4 @@ class TwinSpec(_Strict):
     signals: dict[str, SignalSpec] = {}
     bindings: list[BindingSpec] = []
     simulate: list[SimulatedTopic] = []
+    procedures: list[str | dict] = []  # files beside the twin, or inline (see viewer.twin.procedure)

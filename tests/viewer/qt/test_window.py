@@ -123,16 +123,16 @@ def test_dropping_a_mesh_file_shows_it_without_a_twin(window, tmp_path, qtbot):
 def test_an_opened_model_is_merged_and_given_normals_off_the_ui_thread(window, tmp_path, qtbot, monkeypatch):
     import threading
 
-    import overlays.parts
+    import overlays.geometry
 
     on_ui_thread = []
-    processed = overlays.parts._processed
+    processed = overlays.geometry._processed
 
     def watched(*args, **kwargs):
         on_ui_thread.append(threading.current_thread() is threading.main_thread())
         return processed(*args, **kwargs)
 
-    monkeypatch.setattr(overlays.parts, "_processed", watched)
+    monkeypatch.setattr(overlays.geometry, "_processed", watched)
     with qtbot.waitSignal(window.loader.loaded, timeout=30000):
         window.open_path(make_test_machine(tmp_path / ""))
     assert on_ui_thread == [False]  # one group, prepared by the loader; showing it made none
