@@ -32,6 +32,7 @@ class Spotlight:
         self._dimmed = np.zeros(0, dtype=np.int64)
         self._hid = np.zeros(0, dtype=np.int64)
         self.moves: dict[str, np.ndarray] = {}  # where the last full move put parts
+        self._moved: set[str] = set()  # every part ever moved: clear() puts them all back
 
     def show(self, highlight=(), isolate=(), others: str = "dim") -> None:
         """Outline ``highlight``; fade (``others="dim"``) or hide (``"hide"``) every part
@@ -62,6 +63,7 @@ class Spotlight:
         (0..1, for an animation) from ``start`` (default: where the last full move put
         the parts); parts not in ``moves`` go back the same share of the way."""
         start = self.moves if start is None else start
+        self._moved |= set(moves)
         for name in set(start) | set(moves):
             begin = np.asarray(start.get(name, np.zeros(3)), dtype=float)
             end = np.asarray(moves.get(name, np.zeros(3)), dtype=float)
@@ -80,12 +82,14 @@ class Spotlight:
         """Back to the machine as it was before any step: nothing outlined, faded,
         hidden or moved."""
         self._clear_look()
-        for name in self.moves:
+        for name in self._moved:
             self.parts.set_offset(name, None)
-        self.moves = {}
+        self.moves, self._moved = {}, set()
         self.follow()
 
-    close = clear
+    def close(self) -> None:
+        """Undo everything (see :meth:`clear`)."""
+        self.clear()
 
     def _clear_look(self) -> None:
         for outline in self._outlines:

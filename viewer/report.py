@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from viewer.walkthrough import StepState
 
@@ -115,10 +115,8 @@ def _markdown(text: str) -> Markup:
     markup) and no images (a report fetches nothing); escaped plain text without markdown-it."""
     if not text.strip():
         return Markup("")
-    try:
-        from markdown_it import MarkdownIt
-    except ImportError:
-        return Markup("<p>") + escape(text) + Markup("</p>")
+    from markdown_it import MarkdownIt  # only when a report is made
+
     return Markup(MarkdownIt("commonmark", {"html": False}).disable("image").render(text))
 
 

@@ -119,10 +119,12 @@ class Walkthrough:
         self.status = ConditionStatus()  # the active step's condition
         self._units = {name: s.unit for name, s in twin.signals.items()}
         self._alarms_on = _alarms_by_part(twin)
+        self._alarm_signal = {a.id: a.signal for a in twin.alarms}
         self._recorded = [_recorded_signals(step, twin) for step in procedure.steps]
         self._values: dict[str, float | None] = {}
         self._qualities: dict[str, str] = {}
         self._held_since: float | None = None
+        self._last: float | None = None  # the time of the last update
         self._was_ready = False
         self._now = now
         self._begin(0, now)
@@ -142,7 +144,7 @@ class Walkthrough:
         """:meth:`update` with the session's twin as it is now."""
         now = session.clock()
         return self.update(session.state.values(), session.state.qualities(now),
-                           active_alarm_ids(session.alarms.book, session.alarms.defs), now)
+                           active_alarm_ids(session.alarms.book, session.alarms.defs), now, session.state.history)
 
     # -- the clock and the data ----------------------------------------------------------
 
@@ -155,7 +157,8 @@ class Walkthrough:
     def running(self) -> bool:
         return self.outcome is None
 
-    def update(self, values: dict, qualities: dict[str, str], active_alarms: set[str], now: float) -> bool:
+    def update(self, values: dict, qualities: dict[str, str], active_alarms: set[str], now: float,
+               history=None) -> bool:
         """Evaluate the active step's condition on the twin as it is at ``now``.
 
         Parameters
@@ -166,26 +169,36 @@ class Walkthrough:
             Ids of the twin's alarms that are active now (see :func:`active_alarm_ids`).
         now : float
             The session's clock.
+        history : callable, optional
+            ``history(name, since)`` -> a :class:`~viewer.history.Series` of the signal's
+            samples (``TwinState.history``). With it, every sample since the last update
+            is judged, so a condition that broke between two updates (a pressure spike, a
+            replay played fast or sought forward) does not count as held.
 
         Returns
         -------
         bool
             Whether a step changed state (the panel redraws its list).
         """
-        self._values, self._qualities, self._now = values, qualities, now
+        before, last = self._values, self._last
+        self._values, self._qualities, self._now, self._last = values, qualities, now, now
         if not self.running or self.active >= len(self.records):
             return False
         step, record = self.procedure.steps[self.active], self.records[self.active]
         if step.spec.condition is None:
             self.status = ConditionStatus(holds=True)
             return False
-        holds, text = self._evaluate(step, active_alarms)
+        holds, text = self._evaluate(step, values, active_alarms)
+        if last is not None and now < last:  # the clock went back (a replay sought back): count again
+            self._held_since, self._was_ready = None, False
+        elif history is not None and last is not None and step.condition is not None:
+            self._held_since = self._held_through(step, before, last, now, history, len(active_alarms))
         if not holds:
             self._held_since = None
         elif self._held_since is None:
             self._held_since = now
         needed = step.spec.condition.for_
-        self.status = ConditionStatus(holds, 0.0 if self._held_since is None else now - self._held_since, needed, text)
+        self.status = ConditionStatus(holds, max(0.0, now - self._held_since) if holds else 0.0, needed, text)
         ready, was = self.status.ready, self._was_ready
         self._was_ready = ready
         if ready and not was:
@@ -197,22 +210,56 @@ class Walkthrough:
         changed, record.state = record.state is not state, state
         return changed
 
-    def _evaluate(self, step: Step, active_alarms: set[str]) -> tuple[bool, str]:
-        """Whether the step's condition holds now, and the readings it was judged on."""
-        holds, parts = True, []
-        if step.condition is not None:
-            names = sorted(step.condition.used_names - {ACTIVE_ALARMS})
-            parts += [self._reading(n) for n in names]
-            not_live = [n for n in names if self._qualities.get(n, "no data") != "live"]
-            if not_live:  # a value that is not live never confirms that it is safe
-                holds = False
-                parts.append("not live: " + ", ".join(f"{n} {self._qualities.get(n, 'no data')}" for n in not_live))
+    def _held_through(self, step: Step, before: dict, since: float, now: float, history, alarms: int) -> float | None:
+        """When the condition's expression began to hold without a break, judged at every
+        sample of its signals after ``since`` up to ``now`` (values as they were then:
+        ``before``, then each sample as it came), None if it did not hold at the last."""
+        names = self._signals_in(step)
+        series = {n: history(n, since) for n in names}
+        times = sorted({float(t) for s in series.values() for t in s.t if since < t <= now})
+        held, values, seen = self._held_since, dict(before), dict.fromkeys(names, 0)
+        for t in times:
+            for n, s in series.items():  # each signal's value as of t
+                while seen[n] < len(s) and s.t[seen[n]] <= t:
+                    if s.t[seen[n]] > since:
+                        values[n] = float(s.value[seen[n]])
+                    seen[n] += 1
+            if self._expression_holds(step, values, alarms):
+                held = t if held is None else held
             else:
-                try:
-                    result = step.condition({**self._values, ACTIVE_ALARMS: float(len(active_alarms))})
-                    holds = bool(result) and not math.isnan(result)
-                except (ArithmeticError, ValueError, TypeError):
-                    holds = False
+                held = None
+        return held
+
+    def _expression_holds(self, step: Step, values: dict, alarms: int) -> bool:
+        try:
+            result = step.condition({**values, ACTIVE_ALARMS: float(alarms)})
+        except (ArithmeticError, ValueError, TypeError):  # a value missing, a division by zero: not safe
+            return False
+        return bool(result) and not math.isnan(result)
+
+    def _signals_in(self, step: Step) -> list[str]:
+        """The signals a step's expression reads (not ``pi``, not ``active_alarms``)."""
+        return sorted(step.condition.used_names & self._units.keys()) if step.condition is not None else []
+
+    def _evaluate(self, step: Step, values: dict, active_alarms: set[str]) -> tuple[bool, str]:
+        """Whether the step's condition holds now, and the readings it was judged on. Every
+        value it relies on must be live: a signal it reads, and each signal with an alarm
+        that its ``no_alarm`` parts (or ``active_alarms``) count on, for an alarm that
+        cannot be raised says nothing about safety."""
+        holds, parts = True, []
+        names = self._signals_in(step)
+        parts += [self._reading(n) for n in names]
+        relied = set(names)
+        if step.condition is not None and ACTIVE_ALARMS in step.condition.used_names:
+            relied |= set(self._alarm_signal.values())
+        for part in step.spec.condition.no_alarm or ():
+            relied |= {self._alarm_signal[i] for i in self._alarms_on.get(part, ())}
+        not_live = sorted(n for n in relied if self._qualities.get(n, "no data") != "live")
+        if not_live:  # a value that is not live never confirms that it is safe
+            holds = False
+            parts.append("not live: " + ", ".join(f"{n} {self._qualities.get(n, 'no data')}" for n in not_live))
+        elif step.condition is not None:
+            holds = self._expression_holds(step, values, len(active_alarms))
         for part in step.spec.condition.no_alarm or ():
             on = sorted(active_alarms & self._alarms_on.get(part, set()))
             holds = holds and not on
@@ -309,8 +356,16 @@ class Walkthrough:
                               "or abandon the walkthrough")
         self._end("completed")
 
-    def abandon(self, reason: str = "") -> None:
-        """End the walkthrough before its steps are done."""
+    def abandon(self, reason: str) -> None:
+        """End the walkthrough before its steps are done, saying why.
+
+        Raises
+        ------
+        StepRefused
+            Without a reason.
+        """
+        if not reason.strip():
+            raise StepRefused("say why the walkthrough is abandoned")
         if self.running:
             self.abandon_reason = reason.strip()
             self._end("abandoned", self.abandon_reason)
@@ -349,13 +404,12 @@ class Walkthrough:
                          for n in self._recorded[i]}
         self.events.append(Event(self._now, i, str(state), text))
         self._begin(i + 1, self._now)
-        self.index = min(i + 1, len(self.records) - 1)
 
     def _end(self, outcome: str, text: str = "") -> None:
         if self.running:
             self.outcome, self.ended = outcome, self._now
-            if self.active < len(self.records):  # the step that was on when it ended
-                self.records[self.active].state = StepState.PENDING if outcome == "abandoned" else StepState.SKIPPED
+            if self.active < len(self.records):  # abandoned: the step that was on was not done
+                self.records[self.active].state = StepState.PENDING
             self.events.append(Event(self._now, -1, outcome, text))
 
 
@@ -379,7 +433,7 @@ def _alarms_by_part(twin) -> dict[str, set[str]]:
 def _recorded_signals(step: Step, twin) -> list[str]:
     """The signals a step records: its condition's, its own list's, and those bound to the
     parts it highlights, in that order, once each."""
-    names = sorted(step.condition.used_names - {ACTIVE_ALARMS}) if step.condition is not None else []
+    names = sorted(step.condition.used_names & twin.signals.keys()) if step.condition is not None else []
     names += step.spec.signals
     shown = set(step.spec.highlight)
     names += [s for b in twin.bindings if b.part in shown for s in b.signals if s in twin.signals]

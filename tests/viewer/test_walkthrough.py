@@ -3,11 +3,13 @@
 import textwrap
 import time
 
+import numpy as np
 import pytest
 import pyvista as pv
 
 from tests.conftest import make_test_machine, wait_until
 from viewer.samples import SAMPLES
+from viewer.history import Series
 from viewer.live.ingest import Ingest
 from viewer.live.recorder import Recorder
 from viewer.live.replay import ReplaySource
@@ -202,8 +204,72 @@ def test_skipping_needs_a_reason_and_only_the_step_to_do_can_be_acted_on(tmp_pat
     assert w.index == 1
     with pytest.raises(StepRefused, match="3 steps are left"):
         w.finish()
+    with pytest.raises(StepRefused, match="say why"):
+        w.abandon(" ")
     w.abandon("shift ended")
     assert w.outcome == "abandoned" and w.events[-1].text == "shift ended" and not w.running
+
+
+class _History:
+    """``TwinState.history`` of samples given by hand: name -> [(time, value)]."""
+
+    def __init__(self, samples: dict):
+        self.samples = samples
+
+    def __call__(self, name, since=None):
+        rows = [(t, v) for t, v in self.samples.get(name, []) if since is None or t >= since]
+        t = np.array([r[0] for r in rows], float)
+        v = np.array([r[1] for r in rows], float)
+        return Series(t, v, v, v)
+
+
+def test_a_spike_between_two_looks_starts_the_held_time_again(tmp_path):
+    w = _walk(tmp_path)
+    w.update({"pressure": 0.2}, LIVE, set(), 1000.0, _History({}))
+    spike = _History({"pressure": [(1000.5, 0.2), (1001.0, 3.1), (1001.2, 0.2), (1002.5, 0.2)]})
+    w.update({"pressure": 0.2}, LIVE, set(), 1002.5, spike)  # 2.5 s after the first look, but it broke at 1001
+    assert w.status.holds and w.status.held_for == pytest.approx(1.3)
+    with pytest.raises(StepRefused, match="held for 1.3 s of the 2 s"):
+        w.complete()
+    w.update({"pressure": 0.2}, LIVE, set(), 1003.3, _History({}))
+    assert w.status.ready
+
+
+def test_a_clock_that_goes_back_counts_again_and_is_no_mistake(tmp_path):
+    w = _walk(tmp_path)
+    for t in (1000.0, 1003.0):
+        w.update({"pressure": 0.2}, LIVE, set(), t)
+    assert w.status.ready
+    w.update({"pressure": 0.2}, LIVE, set(), 990.0)  # a replay sought back
+    assert w.status.holds and not w.status.ready and w.status.held_for == 0.0
+    assert w.records[0].broken == 0 and [e.kind for e in w.events].count("condition lost") == 0
+
+
+def test_no_alarm_counts_only_when_the_alarm_s_signal_is_live(tmp_path):
+    w = _walk(tmp_path)
+    w.skip("vented")
+    w.update({"temp": 30.0}, {"temp": "stale"}, set(), 1001.0)
+    assert not w.status.holds and "not live: temp stale" in w.status.text
+
+
+def test_a_condition_may_use_the_constants(tmp_path):
+    twin = _twin(tmp_path, PROCEDURE.replace('"pressure < 0.5"', '"pressure < pi / 6"'), geometry=False)
+    w = Walkthrough(twin.procedures[0], twin, "A. Tech", now=1000.0)
+    w.update({"pressure": 0.4}, LIVE, set(), 1000.0)
+    w.update({"pressure": 0.4}, LIVE, set(), 1002.0)
+    assert w.status.ready
+
+
+def test_a_no_alarm_part_without_alarms_and_hiding_without_isolating_are_load_errors(tmp_path):
+    bad = PROCEDURE.replace("no_alarm: [bearing]", "no_alarm: [arm]") \
+        .replace("  - title: Measure the play\n", "  - title: Measure the play\n    others: hide\n")
+    problems = _problems(tmp_path, bad)  # the schema's mistakes first: the names are checked after
+    assert len(problems) == 1 and problems[0].endswith("steps item 3: others: hide hides what is not isolated: list the parts to keep "
+                                "in isolate")
+    fixed = bad.replace("    others: hide\n", "")
+    assert [p.split(": ", 1)[1] for p in _problems(tmp_path, fixed)] == [
+        "steps item 2: no_alarm: no alarm can show on arm (no signal with limits is bound to it or to a part "
+        "under it): the condition would always hold"]
 
 
 # -- on a real broker ---------------------------------------------------------------------------

@@ -47,6 +47,11 @@ class CameraFlight(QtCore.QObject):
         """Stop where the camera is (what moves along it gets where it was going)."""
         self._finish()
 
+    def cancel(self) -> None:
+        """Stop at once, and forget what moved along (its scene is going away)."""
+        self._along = None
+        self._animation.stop()
+
     def _finish(self) -> None:
         running = self.flying
         self._animation.stop()

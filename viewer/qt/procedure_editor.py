@@ -6,6 +6,7 @@ procedures reloaded through the same checks as on opening."""
 from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
+from ruamel.yaml.error import YAMLError
 
 from viewer.twin.loader import load_twin
 from viewer.twin.problems import TwinError
@@ -129,11 +130,36 @@ class ProcedureEditor:
         control = self.control
         try:
             doc = edit()
-            procedures = load_twin(control.session.twin.path, geometry=False).procedures
-        except TwinError as exc:
+        except (TwinError, OSError, YAMLError) as exc:
             QtWidgets.QMessageBox.warning(control.window, "Procedure not saved", str(exc))
+            return
+        try:  # the file as saved, checked as on opening, against the parts on screen
+            procedures = load_twin(control.session.twin.path, geometry=False).procedures
+            problems = _view_problems(procedures, control.session.scene.parts)
+        except (TwinError, OSError) as exc:
+            problems = [str(exc)]
+        if problems:
+            QtWidgets.QMessageBox.warning(control.window, "Procedures not reloaded",
+                                          f"{doc.path} was saved, but the twin's procedures cannot be shown "
+                                          "until this is fixed:\n" + "\n".join(problems))
             return
         control.session.twin.procedures = procedures
         control.refresh_procedures(getattr(doc, "title", title))
         control.go(show)
         control.window.statusBar().showMessage(f"Saved {doc.path}", 5000)
+
+
+def _view_problems(procedures, parts) -> list[str]:
+    """What the window could not show of reloaded ``procedures`` on ``parts`` (the
+    :class:`~overlays.parts.PartMeshes` on screen): parts it does not have, and parts to
+    move that have no actor of their own until the twin is opened again."""
+    problems = []
+    for procedure in procedures:
+        for step in procedure.steps:
+            spec, where = step.spec, f"{procedure.source}:{step.line}"
+            named = [*spec.highlight, *spec.isolate, *(spec.camera.fit or () if spec.camera else ()),
+                     *(spec.condition.no_alarm or () if spec.condition else ())]
+            problems += [f"{where}: unknown part {name!r}" for name in named if name not in parts.index]
+            problems += [f"{where}: {m.part} moves: open the twin again to move it"
+                         for m in step.moves if m.part not in parts.moving]
+    return problems

@@ -66,13 +66,21 @@ class WalkthroughControl(QtCore.QObject):
     def procedure(self):
         return self.procedures[self.procedure_index] if self.procedures else None
 
+    def release(self) -> None:
+        """Let go of the twin shown, before its session closes: the camera stops, the
+        step's view is taken off the parts."""
+        self.window.flight.cancel()
+        if self.spotlight is not None:
+            self.spotlight.close()
+            self.spotlight = None
+
     def set_session(self, session) -> None:
-        """A new twin: its procedures; a walkthrough of the old one ends (abandoned)."""
+        """A new twin: its procedures (a walkthrough still running on the old one is
+        abandoned; :meth:`confirm_leave` offers its report first)."""
+        self.release()
         if self.walkthrough is not None and self.walkthrough.running:
             self.walkthrough.abandon("the twin was closed")
         self.walkthrough = None
-        if self.spotlight is not None:
-            self.spotlight.close()
         self.spotlight = Spotlight(session.scene.parts)
         self.procedure_index, self._shown, self._viewed, self._engaged, self._preview = 0, -1, -1, False, 0
         self.refresh_procedures()
@@ -93,6 +101,42 @@ class WalkthroughControl(QtCore.QObject):
         self.procedure_index = index
         self._shown = self._viewed = -1
         self.go(0)
+
+    def shown(self) -> Walkthrough | None:
+        """The walkthrough the dock shows: the one running, or the last one ended, if it
+        is of the procedure chosen (as it was when it ran: an edit makes it a new one)."""
+        w = self.walkthrough
+        return w if w is not None and w.procedure is self.procedure else None
+
+    def running(self) -> bool:
+        return self.walkthrough is not None and self.walkthrough.running
+
+    def confirm_leave(self, why: str) -> bool:
+        """Before the twin is closed: a walkthrough running is abandoned (``why``), its
+        report saved if the technician wants; False if they cancel."""
+        if not self.running():
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self.window, "Walkthrough running",
+            f"The walkthrough of {self.walkthrough.procedure.title!r} is running. Abandon it and save its report?",
+            QtWidgets.QMessageBox.StandardButton.Save | QtWidgets.QMessageBox.StandardButton.Discard
+            | QtWidgets.QMessageBox.StandardButton.Cancel)
+        if answer == QtWidgets.QMessageBox.StandardButton.Cancel:
+            return False
+        self.walkthrough.abandon(why)
+        if answer == QtWidgets.QMessageBox.StandardButton.Save:
+            self.report_dialog()
+        return True
+
+    def leave_preview(self) -> None:
+        """The machine as it is, without a previewed step's view (the dock was closed)."""
+        if self.running() or self.spotlight is None or not self._engaged:
+            return
+        self.window.flight.stop()
+        self.spotlight.clear()
+        self.session.scene.shown_parts_changed(self.session.state.values())
+        self.window.plotter.render()
+        self._engaged, self._viewed = False, -1
 
     # -- running -------------------------------------------------------------------------
 
@@ -124,29 +168,30 @@ class WalkthroughControl(QtCore.QObject):
         if self.procedure is None:
             return
         self._engaged = True
-        if self.walkthrough is not None:
+        if self.shown() is not None:
             self.walkthrough.go(index)
         else:
             self._preview = max(0, min(index, len(self.procedure.steps) - 1))
         self.refresh(list_too=True)
 
     def _index(self) -> int:
-        return self.walkthrough.index if self.walkthrough is not None else self._preview
+        w = self.shown()
+        return w.index if w is not None else self._preview
 
     def complete(self) -> None:
         """Done: the step shown is completed, with a picture of the twin as it is, or the
         panel says why not."""
         self.tick()  # the values and the time of now, not of the last panel refresh
         w = self.walkthrough
-        i = w.index
-        picture = self.screenshot()
+        i, spec = w.index, w.step.spec
         try:
-            w.complete(self.panel.measurement() if w.step.spec.measure else None, self.panel.note.toPlainText())
+            w.complete(self.panel.measurement() if spec.measure else None,
+                       self.panel.note.toPlainText() if spec.note else "")
         except StepRefused as exc:
             self.refresh(list_too=True)
             self.panel.message.setText(str(exc))
             return
-        w.records[i].screenshot = picture
+        w.records[i].screenshot = self.screenshot()  # the view of the step done: the next is not drawn yet
         self.panel.message.clear()
         self.refresh(list_too=True)
 
@@ -176,11 +221,19 @@ class WalkthroughControl(QtCore.QObject):
         reason, ok = QtWidgets.QInputDialog.getText(self.window, "Abandon walkthrough",
                                                     "Why is the walkthrough abandoned?")
         if ok:
+            self.abandon(reason)
+
+    def abandon(self, reason: str) -> None:
+        try:
             self.walkthrough.abandon(reason)
-            self._ended()
+        except StepRefused as exc:
+            self.panel.message.setText(str(exc))
+            return
+        self._ended()
 
     def _ended(self) -> None:
         """The machine as it was before the walkthrough; the report saved."""
+        self.window.flight.stop()
         if self.spotlight is not None:
             self.spotlight.clear()
             self.session.scene.shown_parts_changed(self.session.state.values())
@@ -200,10 +253,16 @@ class WalkthroughControl(QtCore.QObject):
             f"{w.asset} - {w.procedure.title} - {stamp}.html".replace("/", "-")
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Save service report", str(suggested),
                                                         "Service report (*.html)")
-        if path:
+        if not path:
+            return
+        try:
             html, pdf = self.save_report(Path(path))
-            self.window.settings.setValue("walkthrough/folder", str(html.parent))
-            self.window.statusBar().showMessage(f"Saved the service report: {html} and {pdf.name}", 8000)
+        except OSError as exc:  # a read-only folder, a PDF open elsewhere: say so, keep the walkthrough
+            QtWidgets.QMessageBox.warning(self.window, "Report not saved", f"Cannot write {path}: "
+                                          f"{exc.strerror or exc}. Choose another place with Save report….")
+            return
+        self.window.settings.setValue("walkthrough/folder", str(html.parent))
+        self.window.statusBar().showMessage(f"Saved the service report: {html} and {pdf.name}", 8000)
 
     def save_report(self, path: Path) -> tuple[Path, Path]:
         """Write the walkthrough's report as ``path`` (HTML) and beside it as PDF."""
@@ -232,14 +291,15 @@ class WalkthroughControl(QtCore.QObject):
 
     def refresh(self, list_too: bool = False) -> None:
         """The panel, and the step's view when the step shown changed."""
-        procedure, w, p = self.procedure, self.walkthrough, self.panel
+        procedure, w, p = self.procedure, self.shown(), self.panel
+        ended = self.walkthrough is not None and not self.walkthrough.running  # its report can be saved
         if procedure is None:
             p.show_steps([], None)
             p.title.setText("This twin has no procedures" if self.session else "")
-            p.text.setMarkdown("A procedure is a YAML file listed under `procedures:` in the twin file "
-                               "(see the README), or made here with **New procedure**.")
+            p.text.setText("A procedure is a YAML file listed under `procedures:` in the twin file "
+                               "(see the README), or made here with **New…**.")
             p.condition.hide()
-            p.show_buttons(False, False, True, True, False)
+            p.show_buttons(False, False, True, True, ended)
             return
         steps = procedure.steps
         i = self._index()
@@ -258,7 +318,7 @@ class WalkthroughControl(QtCore.QObject):
         active = running and i == w.active
         p.show_condition(steps[i].spec, w.status if active else None, record)
         limit = min(w.active if running else len(steps) - 1, len(steps) - 1)
-        p.show_buttons(running, active, i == 0, i >= limit, w is not None and not w.running)
+        p.show_buttons(running, active, i == 0, i >= limit, ended)
 
     def _show_view(self, step) -> None:
         """Fly to the step's view with its parts outlined, the rest out of the way and
@@ -266,6 +326,7 @@ class WalkthroughControl(QtCore.QObject):
         spot, spec, scene = self.spotlight, step.spec, self.session.scene
         if spot is None:
             return
+        self.window.flight.stop()  # a flight on its way: its parts get where they were going first
         spot.show(spec.highlight, spec.isolate, spec.others)
         moves = {m.part: np.asarray(m.by, float) for m in step.moves}
         start = dict(spot.moves)
@@ -304,6 +365,4 @@ class WalkthroughControl(QtCore.QObject):
         return {"position": list(cam.position), "focal_point": list(cam.focal_point), "up": list(cam.up)}
 
     def close(self) -> None:
-        if self.spotlight is not None:
-            self.spotlight.close()
-            self.spotlight = None
+        self.release()

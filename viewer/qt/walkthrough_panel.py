@@ -34,6 +34,8 @@ class WalkthroughPanel(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)  # a dock beside the 3D view: it must fit a small screen
         top = QtWidgets.QHBoxLayout()
         self.procedures = QtWidgets.QComboBox()
         self.procedures.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -53,24 +55,32 @@ class WalkthroughPanel(QtWidgets.QWidget):
         layout.addWidget(self.progress)
         self.steps = QtWidgets.QListWidget()
         self.steps.currentRowChanged.connect(self._on_row)
-        self.steps.setMaximumHeight(180)
         self.steps.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.steps.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+        self.steps.setMinimumHeight(40)
         layout.addWidget(self.steps)
 
+        # The step: what it says and its pictures, scrolled when long, so that what it asks
+        # for and its buttons stay in reach and the dock never makes the window taller.
+        step = QtWidgets.QWidget()
+        content = QtWidgets.QVBoxLayout(step)
+        content.setContentsMargins(0, 0, 4, 0)
         self.title = QtWidgets.QLabel()
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-weight: bold; font-size: 12pt")
-        layout.addWidget(self.title)
-        self.text = QtWidgets.QTextBrowser()
+        content.addWidget(self.title)
+        self.text = QtWidgets.QLabel()  # Markdown, as tall as it is
+        self.text.setTextFormat(QtCore.Qt.TextFormat.MarkdownText)
+        self.text.setWordWrap(True)
         self.text.setOpenExternalLinks(True)
-        layout.addWidget(self.text, 1)
-        self.images = QtWidgets.QHBoxLayout()
-        layout.addLayout(self.images)
+        self.text.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextBrowserInteraction)
+        content.addWidget(self.text)
+        self.images = QtWidgets.QVBoxLayout()
+        content.addLayout(self.images)
         self.condition = QtWidgets.QLabel()
         self.condition.setWordWrap(True)
         self.condition.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-        layout.addWidget(self.condition)
+        content.addWidget(self.condition)
         form = QtWidgets.QFormLayout()
         self.measure = QtWidgets.QLineEdit()
         self.measure.setValidator(QtGui.QDoubleValidator(self.measure))
@@ -78,12 +88,24 @@ class WalkthroughPanel(QtWidgets.QWidget):
         form.addRow(self.measure_label, self.measure)
         self.note = QtWidgets.QPlainTextEdit()
         self.note.setMaximumHeight(70)
+        self.note.setMinimumHeight(36)
         self.note_label = QtWidgets.QLabel("Note")
         form.addRow(self.note_label, self.note)
-        layout.addLayout(form)
-        self.message = QtWidgets.QLabel()  # why a step was refused
+        content.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(step)
+        scroll.setMinimumHeight(30)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(form)  # what the step asks for stays in reach, with the buttons
+        for widget in (self.measure, self.measure_label, self.note, self.note_label):
+            widget.hide()  # until a step asks
+        self.message = _Message()  # why a step was refused
         self.message.setWordWrap(True)
         self.message.setStyleSheet(f"color: {WAITING}")
+        self.message.clear()
         layout.addWidget(self.message)
 
         buttons = QtWidgets.QHBoxLayout()
@@ -138,6 +160,8 @@ class WalkthroughPanel(QtWidgets.QWidget):
             self.steps.addItem(text)
         self.steps.setCurrentRow(shown if titles else -1)
         self.steps.blockSignals(False)
+        rows = self.steps.sizeHintForRow(0) * len(titles) if titles else 0  # no empty room under them
+        self.steps.setMaximumHeight(max(60, min(180, rows + 2 * self.steps.frameWidth() + 4)))
         done = sum(r.state in (StepState.DONE, StepState.SKIPPED) for r in records) if records else 0
         self.progress.setRange(0, max(len(titles), 1))
         self.progress.setValue(done)
@@ -146,7 +170,7 @@ class WalkthroughPanel(QtWidgets.QWidget):
     def show_step(self, number: int, total: int, spec, images, record: StepRecord | None) -> None:
         """The step's title, text, pictures and what it asks for (``record`` None: a preview)."""
         self.title.setText(f"Step {number} of {total}: {spec.title}")
-        self.text.setMarkdown(spec.text or "")
+        self.text.setText(spec.text or "")
         while self.images.count():
             self.images.takeAt(0).widget().deleteLater()
         for path in images:
@@ -221,3 +245,14 @@ class WalkthroughPanel(QtWidgets.QWidget):
             except ValueError:
                 return None
         return value
+
+
+class _Message(QtWidgets.QLabel):
+    """A label that takes no room while it has nothing to say."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        self.setText("")

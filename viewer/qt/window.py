@@ -122,12 +122,11 @@ class MainWindow(QtWidgets.QMainWindow):
             table.trend_requested.connect(self.trend)
         self._details_dock = selected
         self.walkthroughs = WalkthroughControl(self)  # guided procedures, beside the part details
-        scroll = QtWidgets.QScrollArea()  # a long step scrolls; the dock never makes the window taller
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        scroll.setWidget(self.walkthroughs.panel)
-        self.walkthrough_dock = self._dock("Walkthrough", scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.walkthrough_dock = self._dock("Walkthrough", self.walkthroughs.panel,
+                                           QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(selected, self.walkthrough_dock)
+        self.walkthrough_dock.visibilityChanged.connect(
+            lambda shown: None if shown else self.walkthroughs.leave_preview())
         selected.raise_()
         self.flight = CameraFlight(self.plotter, self)  # a click in the alarm list flies to the part
 
@@ -196,6 +195,7 @@ class MainWindow(QtWidgets.QMainWindow):
             QtWidgets.QMessageBox.warning(self, "Cannot open twin", str(exc))
             return False
         if self.session is not None:
+            self.walkthroughs.release()  # the step's view off the old parts, before they go
             self.session.close()
         self.plotter.setUpdatesEnabled(False)  # panels that come and go would each draw the new model
         try:
@@ -419,6 +419,11 @@ class MainWindow(QtWidgets.QMainWindow):
         The twin shown stays live meanwhile; a progress dialog with Cancel appears if it
         takes a while; a file that cannot be opened gives a message and changes nothing.
         """
+        if not self.walkthroughs.confirm_leave(f"{path.name} was opened instead"):
+            if self._next_source is not None:  # a recording was to be played on it: not now
+                self._next_source.stop()
+                self._next_source = None
+            return
         self._end_preview()  # of a load this one replaces
         self.loader.start(path)
 
@@ -449,6 +454,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_path(Path(event.mimeData().urls()[0].toLocalFile()))
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self.walkthroughs.confirm_leave("the window was closed"):
+            event.ignore()
+            return
         self.save_layout()
         self.flight.stop()
         self.loader.close()

@@ -212,7 +212,8 @@ class _Checker:
         self._unchecked_parts()
         self._simulation(spec)
         known = set(assembly.parts) if self.geometry and not self.unloaded else None
-        procedures, problems = load_procedures(spec.procedures, self.path, self.lines, known, signals)
+        alarmed = {owner for a in alarms for p in a.parts if p in assembly for owner in (p, *assembly.ancestors(p))}
+        procedures, problems = load_procedures(spec.procedures, self.path, self.lines, known, signals, alarmed)
         self.problems += problems
         return Twin(
             name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,

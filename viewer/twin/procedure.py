@@ -134,6 +134,12 @@ class StepSpec(_Strict):
     note: NoteSpec | None = None
     signals: list[str] = []  # recorded in the report with the step, beside the condition's and the parts'
 
+    @model_validator(mode="after")
+    def _hide_what(self):
+        if self.others == "hide" and not self.isolate:
+            raise ValueError("others: hide hides what is not isolated: list the parts to keep in isolate")
+        return self
+
     @field_validator("condition", mode="before")
     @classmethod
     def _condition_text(cls, value):
@@ -188,8 +194,8 @@ class Procedure:
         return self.spec.procedure
 
 
-def load_procedures(entries: list, twin_path: Path, twin_lines: Lines, parts, signals) -> tuple[list[Procedure],
-                                                                                                 list[Problem]]:
+def load_procedures(entries: list, twin_path: Path, twin_lines: Lines, parts, signals,
+                    alarmed=None) -> tuple[list[Procedure], list[Problem]]:
     """Load and check a twin's ``procedures`` entries.
 
     Parameters
@@ -202,6 +208,9 @@ def load_procedures(entries: list, twin_path: Path, twin_lines: Lines, parts, si
         The twin's part names (None: not known, when the meshes were not loaded).
     signals : collection of str
         The twin's signal names.
+    alarmed : collection of str, optional
+        The parts with an alarm on them or under them (None: not known): a ``no_alarm``
+        part without one would hold for ever, and is a problem.
 
     Returns
     -------
@@ -228,9 +237,9 @@ def load_procedures(entries: list, twin_path: Path, twin_lines: Lines, parts, si
                 problems.append(Problem(label, mark.line + 1 if mark else 0, f"not valid YAML: {exc}"))
                 continue
             problems += [Problem(label, line, message) for line, message in lines.duplicates]
-            found, more = _check(data, path, lines, (), parts, signals)
+            found, more = _check(data, path, lines, (), parts, signals, alarmed)
         elif isinstance(entry, dict):
-            found, more = _check(entry, twin_path, twin_lines, ("procedures", i), parts, signals)
+            found, more = _check(entry, twin_path, twin_lines, ("procedures", i), parts, signals, alarmed)
         else:
             problems.append(Problem(str(twin_path), twin_lines.line(("procedures", i)), f"procedures item {i + 1}: "
                                     "a procedure is a file name or a mapping with procedure and steps"))
@@ -251,7 +260,8 @@ def _line(procedure: Procedure) -> int:
     return procedure.steps[0].line if procedure.steps else 1
 
 
-def _check(data, path: Path, lines: Lines, at: tuple, parts, signals) -> tuple[Procedure | None, list[Problem]]:
+def _check(data, path: Path, lines: Lines, at: tuple, parts, signals, alarmed) -> tuple[Procedure | None,
+                                                                                       list[Problem]]:
     """Validate one procedure (``data`` at ``at`` in the file ``path``) and check its names."""
     label = str(path)
     problems: list[Problem] = []
@@ -304,7 +314,11 @@ def _check(data, path: Path, lines: Lines, at: tuple, parts, signals) -> tuple[P
                 except ExpressionError as exc:
                     error(loc + ("condition", "holds"), f"condition: {exc}")
             for j, name in enumerate(step.condition.no_alarm or ()):
-                known_part(loc + ("condition", "no_alarm", j), name)
+                if parts is not None and name in parts and alarmed is not None and name not in alarmed:
+                    error(loc + ("condition", "no_alarm", j), f"no_alarm: no alarm can show on {name} (no "
+                          "signal with limits is bound to it or to a part under it): the condition would always hold")
+                else:
+                    known_part(loc + ("condition", "no_alarm", j), name)
         if step.measure is not None:
             try:
                 check_unit(step.measure.unit)
