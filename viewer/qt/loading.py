@@ -63,6 +63,7 @@ class TwinLoader(QtCore.QObject):
         self.dialog.setAutoClose(False)
         self.dialog.setAutoReset(False)
         self.dialog.canceled.connect(self.cancel)
+        self.dialog.reset()  # stops the timer Qt starts with the dialog: it would show itself, with no load
         self.dialog.hide()
         self._show_timer = QtCore.QTimer(self, singleShot=True, interval=SHOW_AFTER_MS)
         self._show_timer.timeout.connect(self.dialog.show)

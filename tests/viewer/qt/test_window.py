@@ -385,6 +385,17 @@ def test_a_slow_open_shows_progress_keeps_the_view_live_and_can_be_cancelled(win
     assert not importer.is_running()
 
 
+def test_no_progress_dialog_shows_itself_without_a_slow_open(window, rig_twin, qtbot):
+    """Qt's progress dialog starts a timer of its own (4 s) when it is made: it must not
+    pop up over a window that is not opening anything, nor after a quick open."""
+    qtbot.wait(4500)
+    assert not window.loader.dialog.isVisible()
+    with qtbot.waitSignal(window.loader.loaded, timeout=30000):
+        window.open_path(rig_twin)
+    qtbot.wait(4500)
+    assert not window.loader.dialog.isVisible()
+
+
 def test_an_importer_crash_is_a_message_and_the_window_keeps_running(window, tmp_path, qtbot, monkeypatch):
     from tests.conftest import wait_until
 
