@@ -28,6 +28,7 @@ from viewer.twin.models import ModelDef, evaluation_order, model_unit
 from viewer.twin.units import MOTION_UNITS, UnitError, check_unit, conversion, motion_scale, pretty_unit
 from viewer.twin.schema import DEFAULT_STALE_AFTER, MODEL_STATE, BindingSpec, BrokerSpec, PartSpec, SignalSpec, TwinSpec
 from viewer.twin.tls import TlsError, tls_context
+from viewer.twin.markers import check_markers
 from viewer.twin.procedure import load_procedures
 from viewer.twin.problems import Problem, TwinError, suggest
 from viewer.twin.yaml_lines import MAX_DEPTH, Lines, YamlLimitError, load_with_lines, read_limited
@@ -215,6 +216,7 @@ class _Checker:
         alarmed = {owner for a in alarms for p in a.parts if p in assembly for owner in (p, *assembly.ancestors(p))}
         procedures, problems = load_procedures(spec.procedures, self.path, self.lines, known, signals, alarmed)
         self.problems += problems
+        check_markers(spec.markers, known, self.error)
         return Twin(
             name=spec.twin, path=self.path, broker_url=spec.broker.url, assembly=assembly,
             joints=joints, signals=signals, bindings=bindings, spec=spec, notes=notes,

@@ -327,6 +327,25 @@ class SimulatedTopic(_Strict):
         return self
 
 
+#: ArUco dictionaries a marker may come from (OpenCV's names without ``DICT_``).
+MARKER_DICTIONARIES = ("4X4_50", "4X4_100", "4X4_250", "5X5_50", "5X5_100", "6X6_50", "6X6_250", "7X7_50",
+                       "APRILTAG_16h5", "APRILTAG_25h9", "APRILTAG_36h10", "APRILTAG_36h11")
+
+
+class MarkerSpec(_Strict):
+    """A fiducial marker stuck on the machine, for AR registration: the square's centre at
+    ``origin`` in the frame of ``parent`` (default: the machine), turned by ``rotation``
+    (degrees about X, then Y, then Z); its printed side faces the marker's +Z, its top
+    edge towards +Y."""
+
+    id: Annotated[int, Field(ge=0)]
+    dictionary: Literal[MARKER_DICTIONARIES] = "4X4_50"
+    size: Annotated[float, Field(gt=0)]  # metres, the black square's side
+    parent: str | None = None
+    origin: Vec3 = (0.0, 0.0, 0.0)
+    rotation: Vec3 = (0.0, 0.0, 0.0)
+
+
 class TwinSpec(_Strict):
     """The whole twin file."""
 
@@ -338,3 +357,4 @@ class TwinSpec(_Strict):
     bindings: list[BindingSpec] = []
     simulate: list[SimulatedTopic] = []
     procedures: list[str | dict] = []  # files beside the twin, or inline (see viewer.twin.procedure)
+    markers: list[MarkerSpec] = []  # for AR registration (see viewer.ar)
