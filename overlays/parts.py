@@ -241,6 +241,11 @@ class PartMeshes:
         self._worlds = None
         self._joints_dirty = True
 
+    def set_opacity(self, opacity: float) -> None:
+        """See the machine through (AR's ghost: the real machine shows behind the twin)."""
+        for group in self.groups:
+            group.actor.GetProperty().SetOpacity(opacity)
+
     def set_visible(self, name: str, visible: bool) -> None:
         """Show or hide ``name`` and every part under it."""
         self.set_hidden(self._subtree[name], not visible)

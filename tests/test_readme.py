@@ -11,7 +11,7 @@ from viewer.twin.loader import load_twin
 from viewer.twin.procedure import load_procedures
 from viewer.twin.scenario import ScenarioSpec
 from viewer.twin.yaml_lines import Lines
-from viewer.twin.schema import BindingSpec, BrokerSpec, SignalSpec, SimulatedTopic, TwinSpec
+from viewer.twin.schema import BindingSpec, BrokerSpec, MarkerSpec, SignalSpec, SimulatedTopic, TwinSpec
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 BLOCKS = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", README, re.S)]
@@ -31,7 +31,7 @@ def test_every_yaml_example_in_the_readme_is_valid(block):
         procedures, problems = load_procedures([block], at, Lines(), set(pump.assembly.parts), pump.signals)
         assert problems == [] and len(procedures) == 1
         return
-    parts = {"broker": BrokerSpec.model_validate, "signals": lambda v: [SignalSpec.model_validate(s) for s in v.values()],
+    parts = {"broker": BrokerSpec.model_validate, "markers": lambda v: [MarkerSpec.model_validate(m) for m in v], "signals": lambda v: [SignalSpec.model_validate(s) for s in v.values()],
              "bindings": lambda v: [BindingSpec.model_validate(b) for b in v],
              "simulate": lambda v: [SimulatedTopic.model_validate(s) for s in v]}
     for key, value in block.items():

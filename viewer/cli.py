@@ -1,4 +1,4 @@
-"""The ``twinview`` command: demo, open, replay, check, watch, alarms, record, simulate, test-scenario, render."""
+"""The ``twinview`` command: demo, open, replay, check, watch, alarms, record, simulate, test-scenario, render, ar."""
 
 from __future__ import annotations
 
@@ -103,6 +103,23 @@ def _parser() -> argparse.ArgumentParser:
     trial.add_argument("-o", "--output", type=Path, help="also write OUTPUT.json and OUTPUT.html (with trends)")
     trial.add_argument("--allow-outside", action="store_true")
 
+    ar = sub.add_parser("ar", help="the live twin over a camera's picture of the machine, registered by its "
+                                   "markers, to a PNG")
+    ar.add_argument("twin", type=Path)
+    ar.add_argument("--camera", required=True, help="a camera number, a video file, a stream URL or a photo")
+    ar.add_argument("--calibration", type=Path, help="the camera's calibration (YAML); without it, --fov is assumed")
+    ar.add_argument("--fov", type=float, default=60.0, help="horizontal field of view in degrees, uncalibrated")
+    ar.add_argument("-o", "--output", required=True, type=Path)
+    ar.add_argument("--seconds", type=float, default=3.0, help="how long to collect live values")
+    ar.add_argument("--broker", help="override the twin's broker")
+    ar.add_argument("--allow-outside", action="store_true")
+
+    calibrate = sub.add_parser("calibrate", help="a camera's intrinsics from photos of a printed chessboard")
+    calibrate.add_argument("images", nargs="+", type=Path, help="photos of the board from different angles")
+    calibrate.add_argument("-o", "--output", required=True, type=Path, help="the calibration (YAML) to write")
+    calibrate.add_argument("--board", type=_size, default=(9, 6), help="inner corners, COLSxROWS (default 9x6)")
+    calibrate.add_argument("--square", type=float, default=0.025, help="a square's side in metres (default 0.025)")
+
     render = sub.add_parser("render", help="render a twin with live values to a PNG, no display needed")
     render.add_argument("twin", type=Path)
     render.add_argument("-o", "--output", required=True, type=Path)
@@ -192,6 +209,21 @@ def main(argv=None) -> int:
             print(f"{args.twin}: OK: {len(twin.assembly)} parts, {len(twin.signals)} signals, "
                   f"{len(twin.bindings)} bindings{procedures}")
             return 0
+        if args.command == "calibrate":
+            return _calibrate(args)
+        if args.command == "ar":
+            from viewer.ar.camera import Intrinsics
+            from viewer.ar_render import ar_render
+
+            try:
+                calibration = Intrinsics.load(args.calibration) if args.calibration else None
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            report = ar_render(_load(args), args.camera, str(args.output), calibration, args.fov, args.seconds,
+                               args.broker)
+            print(f"{args.output}: {report.message}")
+            return report.exit_status
         if args.command == "watch":
             from viewer.watch import watch
 
@@ -291,6 +323,39 @@ def main(argv=None) -> int:
     except (MeshImportError, BrokerUrlError, CredentialsError, RecordingReadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _calibrate(args) -> int:
+    """``twinview calibrate``: the intrinsics, their error, and which parts of the picture
+    the board has not been in (where to hold it next time)."""
+    import cv2
+
+    from viewer.ar.calibration import COVERAGE_GRID, Board, CalibrationError, calibrate, coverage
+
+    board = Board(args.board, args.square)
+    images = []
+    for path in args.images:
+        image = cv2.imread(str(path))
+        if image is None:
+            print(f"error: cannot read the image {path}", file=sys.stderr)
+            return 1
+        images.append(image)
+    try:
+        camera, used = calibrate(images, board)
+    except CalibrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    camera.save(args.output)
+    found = [c for c in (board.find(i) for i in images) if c is not None]
+    empty = int((coverage(found, camera.size) == 0).sum())
+    fx, fy, cx, cy = camera.matrix[0, 0], camera.matrix[1, 1], camera.matrix[0, 2], camera.matrix[1, 2]
+    print(f"{args.output}: {camera.size[0]}x{camera.size[1]}, fx {fx:.1f} fy {fy:.1f} px, centre ({cx:.1f}, {cy:.1f}), "
+          f"reprojection error {camera.error_px:.2f} px, from {used} of {len(images)} photos")
+    if empty:
+        cells = COVERAGE_GRID[0] * COVERAGE_GRID[1]
+        print(f"the board was never in {empty} of the picture's {cells} parts: more photos with it near the edges "
+              "and corners make the lens's distortion surer")
+    return 0
 
 
 def _require_display() -> None:

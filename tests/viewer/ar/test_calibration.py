@@ -52,3 +52,27 @@ def test_a_calibration_is_saved_and_read_back(tmp_path):
     (tmp_path / "bad.yaml").write_text("width: 3\n")
     with pytest.raises(ValueError, match="not a camera calibration"):
         Intrinsics.load(tmp_path / "bad.yaml")
+
+
+def test_the_calibrate_command_writes_what_the_ar_command_reads(tmp_path):
+    import subprocess
+    import sys
+
+    import cv2
+
+    paths = []
+    for i, view in enumerate(_views(10)):
+        paths.append(tmp_path / f"board-{i}.png")
+        cv2.imwrite(str(paths[-1]), view)
+    result = subprocess.run([sys.executable, "-m", "viewer.cli", "calibrate", *map(str, paths), "-o",
+                             str(tmp_path / "camera.yaml"), "--board", "9x6", "--square", "0.025"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "640x480, fx 8" in result.stdout and "reprojection error 0.0" in result.stdout
+    found = Intrinsics.load(tmp_path / "camera.yaml")
+    assert np.allclose(found.matrix, TRUE.matrix, rtol=0.01, atol=3)
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.zeros((480, 640), np.uint8))
+    refused = subprocess.run([sys.executable, "-m", "viewer.cli", "calibrate", str(blank), "-o",
+                              str(tmp_path / "no.yaml")], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "a calibration needs 6 or more" in refused.stderr
