@@ -29,15 +29,20 @@ class CameraSource:
         A device number, a file (video or photo) or a stream URL.
     loop : bool
         Play a video file again from the start when it ends (the demo's).
+    process : callable, optional
+        Run on each new frame, on this thread (finding markers, undistorting: work the UI
+        should not wait for); what it returns comes with the frame from :meth:`latest`.
     """
 
-    def __init__(self, where, loop: bool = False):
+    def __init__(self, where, loop: bool = False, process=None):
         self.where = int(where) if isinstance(where, str) and where.isdigit() else where
         self.loop = loop
+        self.process = process
         self.message = ""  # why it failed or ended
         self.fps: float | None = None
         self._state = "opening"
         self._frame: np.ndarray | None = None
+        self._extra = None  # what process() made of the newest frame
         self._index = 0  # frames read so far
         self._at = 0.0  # time.monotonic() of the newest frame
         self._lock = threading.Lock()
@@ -72,11 +77,23 @@ class CameraSource:
         with self._lock:
             return self._frame, self._index
 
+    def processed(self):
+        """What ``process`` made of the newest frame (None before the first), and its number."""
+        with self._lock:
+            return self._extra, self._index
+
     # -- the thread ----------------------------------------------------------------------
 
     def _publish(self, frame: np.ndarray) -> None:
+        extra = None
+        if self.process is not None:
+            try:
+                extra = self.process(frame)
+            except Exception as exc:  # one bad frame costs that frame, never the camera
+                self.message = f"a frame could not be processed: {exc}"
         with self._lock:
-            self._frame, self._index, self._at, self._state = frame, self._index + 1, time.monotonic(), "live"
+            self._frame, self._extra, self._index = frame, extra, self._index + 1
+            self._at, self._state = time.monotonic(), "live"
 
     def _end(self, state: str, message: str) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from meshes import SUPPORTED_SUFFIXES
 from overlays.preview import Coarse, PreviewLayer
 from viewer.live.mqtt import CredentialsError, MqttSource, SourceError, password_for
 from viewer.qt.alarm_list import AlarmList
+from viewer.qt.ar_view import ArControl
 from viewer.qt.dialogs import ask_password, window_image
 from viewer.qt.flight import CameraFlight
 from viewer.qt import layout as window_layout
@@ -117,7 +118,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alarm_dock = self._dock("Alarms", alarms, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.trends = TrendDock()  # any signals, dragged or double-clicked from a signal table
         self.trends_dock = self._dock("Trends", self.trends, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.trends_dock, self.alarm_dock)  # the alarms in front
         for table in (self.signals, self.details.table):
             table.trend_requested.connect(self.trend)
         self._details_dock = selected
@@ -134,6 +134,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_bar.alarms_clicked.connect(self.show_alarm_list)
         self.setStatusBar(self.status_bar)
         build_menus(self, samples or {})
+        self.ar = ArControl(self)  # the camera's picture behind the twin, registered by its markers
+        add_action(self, self.view_menu, "AR &camera…", self.ar.dialog, "Ctrl+Shift+A")
         add_action(self, self.view_menu, "&Walkthrough", lambda: (self.walkthrough_dock.show(),
                                                                    self.walkthrough_dock.raise_()), "Ctrl+Shift+W")
         self.condition_button = QtWidgets.QToolButton()
@@ -196,6 +198,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if self.session is not None:
             self.walkthroughs.release()  # the step's view off the old parts, before they go
+            self.ar.stop()
             self.session.close()
         self.plotter.setUpdatesEnabled(False)  # panels that come and go would each draw the new model
         try:
@@ -264,8 +267,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def tick(self) -> None:
         """One UI frame: take new data, update the scene in place, render once."""
         session = self.session
+        pictured = self.ar.tick()  # a new camera picture, and where the camera is
         # behind a new model's preview the twin's alarms and lists go on; its scene catches up after
-        if session.tick(draw=self._preview is None):
+        if session.tick(draw=self._preview is None) or pictured:
             self.plotter.render()
         if session.alarms_changed:  # only the rows of the alarms that changed
             self.alarm_list.refresh(session.alarms_changed)
@@ -283,6 +287,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.recording.refresh()
             self.topics.refresh()
             self.walkthroughs.tick()
+            if self.ar.running:
+                self.statusBar().showMessage(self.ar.status)
         if self._frame % CLOCK_EVERY == 0:
             self.alarm_list.tick()
         if session.forecasts_changed or self._frame % CLOCK_EVERY == 0:  # new fits; times count down
@@ -453,6 +459,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
         self.open_path(Path(event.mimeData().urls()[0].toLocalFile()))
 
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        # Trends and alarms share a tab group made once the window shows: Qt (6.11) leaves a
+        # stray tab bar over the status bar when a second group is tabified before that.
+        if self.trends_dock not in self.tabifiedDockWidgets(self.alarm_dock):
+            self.tabifyDockWidget(self.trends_dock, self.alarm_dock)
+            self.alarm_dock.raise_()  # the alarms in front
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self.walkthroughs.confirm_leave("the window was closed"):
             event.ignore()
@@ -464,6 +478,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.topics.stop()
         self.recording.stop()
         self.walkthroughs.close()
+        self.ar.stop()
         if self.session is not None:
             self.session.close()
         self.plotter.close()
