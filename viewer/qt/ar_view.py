@@ -64,7 +64,7 @@ class ArControl(QtCore.QObject):
         self._calibration, self._camera, self._maps = calibration, None, None
         self._locator = MarkerLocator(twin.spec.markers, twin.assembly.world_transforms())
         self._tracker = Tracker()
-        self.track, self._shown = None, 0
+        self.track, self._shown, self._drawn = None, 0, True
         cam = self.window.plotter.camera
         self._saved_camera = (cam.position, cam.focal_point, cam.up, cam.view_angle)
         self._backdrop = CameraBackdrop(self.window.plotter)
@@ -81,6 +81,7 @@ class ArControl(QtCore.QObject):
         self._backdrop = None
         self.window.session.scene.parts.set_opacity(1.0)
         self.window.session.scene.parts.flush()
+        self.window._apply_layers(["labels", "badges"])
         cam = self.window.plotter.camera
         cam.SetWindowCenter(0, 0)
         cam.SetUseExplicitAspectRatio(False)
@@ -121,13 +122,20 @@ class ArControl(QtCore.QObject):
         picture, pose, camera = result
         self._backdrop.show(picture)
         self.track = self._tracker.update(pose)
-        parts = self.window.session.scene.parts
+        scene = self.window.session.scene
+        was_shown = self._drawn
+        self._drawn = self.track.shown
         if self.track.shown:
             match_pinhole(self.window.plotter, camera.matrix, camera.size, self.track.pose.world_to_camera)
-            parts.set_opacity(GHOST_OPACITY)
-        else:
-            parts.set_opacity(0.0)  # no pose: nothing drawn where the machine might not be
-        parts.flush()
+            scene.parts.set_opacity(GHOST_OPACITY)
+            if not was_shown:
+                self.window._apply_layers(["labels", "badges"])  # as the technician has them
+        else:  # no pose: nothing drawn where the machine might not be, labels and badges neither
+            scene.parts.set_opacity(0.0)
+            if was_shown:
+                for layer in ("labels", "badges"):
+                    scene.set_layer_visible(layer, False, self.window.session.state.values())
+        scene.parts.flush()
         self.status = self._describe(camera)
         return True
 

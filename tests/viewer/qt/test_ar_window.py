@@ -87,3 +87,14 @@ def test_a_camera_that_fails_is_said_and_the_window_goes_on(window, qtbot, tmp_p
     assert (time.perf_counter() - started) / 10 < 0.5  # frames go on
     assert "cannot open no-such-camera.mp4" in window.ar.status
     window.ar.stop()
+
+
+def test_without_markers_in_the_picture_the_twin_is_not_drawn_over_it(window, qtbot, tmp_path):
+    photo = tmp_path / "wall.png"
+    cv2.imwrite(str(photo), np.full((540, 960, 3), 128, np.uint8))
+    window.ar.start(str(photo), CAMERA)
+    qtbot.waitUntil(lambda: "not found yet" in window.ar.status, timeout=10000)
+    assert window.session.scene.parts.groups[0].actor.GetProperty().GetOpacity() == 0.0
+    assert not window.session.scene.layer_visible("labels")  # no value floating where nothing is
+    window.ar.stop()
+    assert window.session.scene.layer_visible("labels")
