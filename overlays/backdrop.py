@@ -34,7 +34,10 @@ class CameraBackdrop:
         self.size: tuple[int, int] | None = None  # the frames' width and height
 
     def show(self, frame: np.ndarray) -> None:
-        """Put ``frame`` (h x w x 3 BGR, as OpenCV reads it) behind the machine."""
+        """Put ``frame`` (h x w x 3 BGR, as OpenCV reads it; or grey) behind the machine."""
+        if frame.ndim == 2:  # a monochrome camera
+            frame = np.repeat(frame[:, :, None], 3, axis=2)
+        frame = frame[:, :, :3]  # BGRA: the picture without its alpha
         h, w = frame.shape[:2]
         rgb = frame[::-1, :, ::-1].reshape(-1, 3)  # VTK's rows go up, its channels are RGB
         if self._pixels is None or self.size != (w, h):
