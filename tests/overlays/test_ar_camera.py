@@ -50,3 +50,25 @@ def test_a_part_is_drawn_where_the_camera_sees_it(pump, name, view):
     assert seen.sum() > 2000  # the part fills a fair share of the picture
     iou = np.logical_and(drawn, seen).sum() / np.logical_or(drawn, seen).sum()
     assert iou > 0.97, iou
+
+
+@pytest.mark.parametrize("channels", [None, 3, 4])
+def test_the_camera_s_picture_fills_the_background_and_the_view_s_own_comes_back(channels):
+    rng = np.random.default_rng(0)
+    grey = cv2.resize(rng.uniform(0, 255, (9, 16)).astype(np.uint8), SIZE, interpolation=cv2.INTER_NEAREST)
+    frame = grey if channels is None else np.repeat(grey[:, :, None], channels, axis=2)
+    plotter = pv.Plotter(off_screen=True, window_size=SIZE)
+    try:
+        plotter.set_background("#1d2330", top="#3b4558")
+        from overlays.backdrop import CameraBackdrop
+
+        backdrop = CameraBackdrop(plotter)
+        backdrop.show(frame)
+        plotter.render()
+        shot = plotter.screenshot(return_img=True)[..., 0].astype(int)
+        assert np.abs(shot[20:-20, 20:-20] - grey[20:-20, 20:-20]).mean() < 3  # the picture, the right way up
+        backdrop.close()
+        plotter.render()
+        assert plotter.screenshot(return_img=True)[..., 2].max() < 100  # the dark gradient again
+    finally:
+        plotter.close()
