@@ -8,12 +8,10 @@ calibration a stated field of view stands in, and the picture says so.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
 import cv2
-import pyvista as pv
 from PIL import Image
 
 from overlays.backdrop import CameraBackdrop
@@ -21,7 +19,7 @@ from overlays.camera import match_pinhole
 from viewer.ar.camera import Intrinsics
 from viewer.ar.capture import CameraSource
 from viewer.ar.pose import MarkerLocator, Pose
-from viewer.scene import MULTI_SAMPLES
+from viewer.scene import offscreen_plotter
 from viewer.session import Session
 from viewer.twin.loader import Twin
 
@@ -87,10 +85,7 @@ def _quality(twin: Twin, camera: Intrinsics, pose: Pose | None) -> str:
 
 
 def _draw(twin, picture, camera: Intrinsics, pose: Pose | None, out: str, seconds: float, broker_url, password):
-    if not os.environ.get("DISPLAY"):
-        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-    plotter = pv.Plotter(off_screen=True, window_size=camera.size)
-    plotter.ren_win.SetMultiSamples(MULTI_SAMPLES)
+    plotter = offscreen_plotter(camera.size)
     session = backdrop = None
     try:
         session = Session(twin, plotter, broker_url, password)

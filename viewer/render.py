@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
-import pyvista as pv
 from PIL import Image
 
-from viewer.scene import MULTI_SAMPLES
+from viewer.scene import offscreen_plotter
 from viewer.session import Session
 from viewer.twin.loader import Twin
 
@@ -43,11 +41,7 @@ def render_twin(twin: Twin, out: str, seconds: float = 3.0, size=(1280, 800),
     Uses VTK's offscreen (EGL) path. With no broker reachable the machine is drawn
     in its "no data" state.
     """
-    if not os.environ.get("DISPLAY"):
-        # Go straight to EGL instead of letting VTK try (and warn about) a missing X server.
-        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-    plotter = pv.Plotter(off_screen=True, window_size=tuple(size))
-    plotter.ren_win.SetMultiSamples(MULTI_SAMPLES)
+    plotter = offscreen_plotter(size)
     connected, session = False, None
     try:
         session = Session(twin, plotter, broker_url, password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from functools import reduce
@@ -33,6 +34,16 @@ BLINK_PERIOD_S = 1.0  # an unacknowledged badge's halo blinks once a second: 2 r
 ALARM_TINT = 0.6  # share of the severity colour in a part in alarm that has no data colour
 BADGE_SAMPLES = 24  # points per part asked whether the part shows (a badge marks a hidden part)
 _BADGES = ["live", "no data", "last known", "stale", "offline"]  # better to worse
+
+
+def offscreen_plotter(size) -> pv.Plotter:
+    """A plotter that draws with no display at all (VTK's EGL path when there is no X)."""
+    if not os.environ.get("DISPLAY"):
+        # Go straight to EGL instead of letting VTK try (and warn about) a missing X server.
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    plotter = pv.Plotter(off_screen=True, window_size=tuple(size))
+    plotter.ren_win.SetMultiSamples(MULTI_SAMPLES)
+    return plotter
 
 
 def moving_parts(twin: Twin) -> set[str]:
